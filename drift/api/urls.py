@@ -1,0 +1,18 @@
+from django.urls import path
+
+from drift.api import views
+
+urlpatterns = [
+    path("models/", views.ModelListView.as_view(), name="api-models"),
+    path("models/<slug:slug>/", views.ModelDetailView.as_view(), name="api-model"),
+    path("models/<slug:slug>/versions/", views.VersionListView.as_view(), name="api-versions"),
+    path("models/<slug:slug>/versions/<str:version>/", views.VersionDetailView.as_view(), name="api-version"),
+    path(
+        "models/<slug:slug>/versions/<str:version>/reference/",
+        views.ReferenceView.as_view(),
+        name="api-reference",
+    ),
+    path("models/<slug:slug>/predictions/", views.PredictionView.as_view(), name="api-predictions"),
+    path("models/<slug:slug>/outcomes/", views.OutcomeView.as_view(), name="api-outcomes"),
+    path("models/<slug:slug>/health/", views.HealthView.as_view(), name="api-health"),
+]

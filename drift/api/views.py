@@ -1,0 +1,199 @@
+"""v1 API for the registry and telemetry: validate, call one service or selector, answer."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from drift.api import serializers as s
+from drift.models import HealthSample, ModelVersion, PredictionLog
+from drift.roles import ANALYST
+from drift.selectors import model_for, models_visible_to, schema_for, version_for
+from drift.services import ingestion, reference, registry
+from drift.validation import parse_timestamp
+from monitoring_site.errors import ApplicationError
+from monitoring_site.parsers import LimitedOrjsonParser
+
+PARTIAL = OpenApiParameter(
+    "partial", bool, description="Store the valid records and return the refused ones (default: all or nothing)."
+)
+
+
+def _partial(request: Request) -> bool:
+    return request.query_params.get("partial", "").lower() in {"1", "true", "yes"}
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise ApplicationError("The body must be a JSON object.", errors=[{"field": "", "message": "expected an object"}])
+    return request.data
+
+
+def _paginate(request: Request, view: APIView, queryset: Any, serializer: Any) -> Response:
+    paginator = LimitOffsetPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+class ModelListView(APIView):
+    integration_methods = {"GET"}
+
+    @extend_schema(responses=s.ModelOutSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        qs = models_visible_to(request.user).prefetch_related("versions")
+        return _paginate(request, self, qs, s.ModelOutSerializer)
+
+    @extend_schema(request=s.ModelCreateSerializer, responses={201: s.ModelOutSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.ModelCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        model = registry.model_create(**data.validated_data)
+        return Response(s.ModelOutSerializer(model).data, status=status.HTTP_201_CREATED)
+
+
+class ModelDetailView(APIView):
+    integration_methods = {"GET"}
+
+    @extend_schema(responses=s.ModelOutSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(s.ModelOutSerializer(model_for(request.user, slug)).data)
+
+    @extend_schema(request=s.ModelUpdateSerializer, responses=s.ModelOutSerializer)
+    def patch(self, request: Request, slug: str) -> Response:
+        data = s.ModelUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        model = registry.model_update(model=model_for(request.user, slug), **data.validated_data)
+        return Response(s.ModelOutSerializer(model).data)
+
+
+def _version_qs() -> Any:
+    return ModelVersion.objects.select_related("created_by", "reference").prefetch_related(
+        "features", "stage_history__changed_by"
+    )
+
+
+class VersionListView(APIView):
+    integration_methods = {"GET"}
+
+    @extend_schema(responses=s.VersionOutSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        model = model_for(request.user, slug)
+        return _paginate(request, self, _version_qs().filter(model=model), s.VersionOutSerializer)
+
+    @extend_schema(request=s.VersionCreateSerializer, responses={201: s.VersionOutSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        model = model_for(request.user, slug)
+        data = s.VersionCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        mv = registry.version_create(
+            model=model, version=v["version"], features=v["schema"]["features"], stage=v["stage"],
+            training_data=v.get("training_data"), code_version=v["code_version"],
+            feature_set_version=v["feature_set_version"], created_by=request.user,
+        )
+        return Response(s.VersionOutSerializer(_version_qs().get(pk=mv.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class VersionDetailView(APIView):
+    integration_methods = {"GET"}
+
+    @extend_schema(responses=s.VersionOutSerializer)
+    def get(self, request: Request, slug: str, version: str) -> Response:
+        mv = version_for(model_for(request.user, slug), version)
+        return Response(s.VersionOutSerializer(_version_qs().get(pk=mv.pk)).data)
+
+    @extend_schema(request=s.VersionStageSerializer, responses=s.VersionOutSerializer)
+    def patch(self, request: Request, slug: str, version: str) -> Response:
+        mv = version_for(model_for(request.user, slug), version)
+        data = s.VersionStageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registry.version_set_stage(version=mv, changed_by=request.user, **data.validated_data)
+        return Response(s.VersionOutSerializer(_version_qs().get(pk=mv.pk)).data)
+
+
+class ReferenceView(APIView):
+    parser_classes = [LimitedOrjsonParser, MultiPartParser]
+
+    @extend_schema(
+        request={"application/json": s.ReferenceUploadSerializer, "multipart/form-data": {
+            "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        responses={201: s.VersionOutSerializer},
+        description="Replace the version's reference: JSON `{records: [...]}` or a CSV file in the `file` field.",
+    )
+    def post(self, request: Request, slug: str, version: str) -> Response:
+        mv = version_for(model_for(request.user, slug), version)
+        upload = request.FILES.get("file")
+        if upload is not None:
+            rows = reference.parse_reference_csv(upload.read(), schema_for(mv))
+            dataset = reference.reference_upload(version=mv, rows=rows, source="csv", uploaded_by=request.user)
+        else:
+            records = _body(request).get("records")
+            dataset = reference.reference_upload(version=mv, rows=records, source="json", uploaded_by=request.user)
+        body = s.VersionOutSerializer(_version_qs().get(pk=mv.pk)).data
+        body["flagged_rows"] = dataset.flagged_rows
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PredictionView(APIView):
+    integration_methods = {"POST"}
+    required_roles = {"POST": ANALYST}
+
+    @extend_schema(parameters=[
+        OpenApiParameter("version", str), OpenApiParameter("start", str, description="ISO 8601, inclusive"),
+        OpenApiParameter("end", str, description="ISO 8601, exclusive"),
+    ], responses=s.PredictionOutSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        model = model_for(request.user, slug)
+        qs = PredictionLog.objects.filter(model=model).select_related("version").order_by("-timestamp", "-id")
+        if request.query_params.get("version"):
+            qs = qs.filter(version=version_for(model, request.query_params["version"]))
+        for name, lookup in (("start", "timestamp__gte"), ("end", "timestamp__lt")):
+            if request.query_params.get(name):
+                when = parse_timestamp(request.query_params[name])
+                if when is None:
+                    raise ApplicationError(f"'{name}' is not an ISO 8601 time.", errors=[{"field": name, "message": "not an ISO 8601 time"}])
+                qs = qs.filter(**{lookup: when})
+        return _paginate(request, self, qs, s.PredictionOutSerializer)
+
+    @extend_schema(request=s.PredictionBatchSerializer, parameters=[PARTIAL], responses=s.IngestResultSerializer)
+    def post(self, request: Request, slug: str) -> Response:
+        model = model_for(request.user, slug)
+        body = _body(request)
+        result = ingestion.predictions_ingest(
+            model=model, version=body.get("version"), records=body.get("records"), partial=_partial(request),
+            submitted_by=str(request.user),
+        )
+        return Response(result.as_dict(), status=status.HTTP_200_OK)
+
+
+class OutcomeView(APIView):
+    integration_methods = {"POST"}
+    required_roles = {"POST": ANALYST}
+
+    @extend_schema(request=s.OutcomeBatchSerializer, parameters=[PARTIAL], responses=s.IngestResultSerializer)
+    def post(self, request: Request, slug: str) -> Response:
+        model = model_for(request.user, slug)
+        result = ingestion.outcomes_ingest(
+            model=model, records=_body(request).get("records"), partial=_partial(request),
+            submitted_by=str(request.user),
+        )
+        return Response(result.as_dict())
+
+
+class HealthView(APIView):
+    integration_methods = {"POST"}
+
+    @extend_schema(responses=s.HealthSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        model = model_for(request.user, slug)
+        return _paginate(request, self, HealthSample.objects.filter(model=model), s.HealthSerializer)
+
+    @extend_schema(request=s.HealthSerializer, responses={201: s.HealthSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        sample = ingestion.health_record(model=model_for(request.user, slug), data=_body(request))
+        return Response(s.HealthSerializer(sample).data, status=status.HTTP_201_CREATED)

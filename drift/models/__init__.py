@@ -1,0 +1,43 @@
+from drift.models.access import IntegrationKey
+from drift.models.registry import (
+    FeatureRole,
+    FeatureSpec,
+    FeatureType,
+    ModelVersion,
+    MonitoredModel,
+    PiiHandling,
+    Stage,
+    StageChange,
+    Task,
+)
+from drift.models.telemetry import (
+    BatchKind,
+    HealthSample,
+    IngestionBatch,
+    Outcome,
+    PredictionLog,
+    PredictionStatus,
+    ReferenceDataset,
+    ReferenceRow,
+)
+
+__all__ = [
+    "BatchKind",
+    "FeatureRole",
+    "FeatureSpec",
+    "FeatureType",
+    "HealthSample",
+    "IngestionBatch",
+    "IntegrationKey",
+    "ModelVersion",
+    "MonitoredModel",
+    "Outcome",
+    "PiiHandling",
+    "PredictionLog",
+    "PredictionStatus",
+    "ReferenceDataset",
+    "ReferenceRow",
+    "Stage",
+    "StageChange",
+    "Task",
+]

@@ -1,0 +1,64 @@
+"""Reads: permission-scoped lookups shared by the API, pages, tasks and commands."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from drift.models import FeatureSpec, ModelVersion, MonitoredModel
+from drift.roles import user_role
+from drift.validation import FeatureRule, Schema
+from monitoring_site.auth import is_integration
+from monitoring_site.errors import ApplicationError, NotFound
+
+
+def models_visible_to(principal: Any) -> QuerySet[MonitoredModel]:
+    """Every model for people with a role; only its own model for an integration key."""
+    qs = MonitoredModel.objects.all()
+    if is_integration(principal):
+        return qs.filter(pk=principal.model_id)
+    if user_role(principal) is None:
+        return qs.none()
+    return qs
+
+
+def model_for(principal: Any, slug: str) -> MonitoredModel:
+    """The model named by `slug`, or 404; 403 when an integration key belongs to another model."""
+    model = MonitoredModel.objects.filter(slug=slug).first()
+    if model is None:
+        raise NotFound(f"No model with slug '{slug}'.", field="slug")
+    if is_integration(principal) and principal.model_id != model.pk:
+        raise ApplicationError(
+            f"This integration key belongs to another model and cannot be used for '{slug}'.", status=403
+        )
+    return model
+
+
+def version_for(model: MonitoredModel, version: str, *, status: int = 404) -> ModelVersion:
+    found = ModelVersion.objects.filter(model=model, version=version).first()
+    if found is None:
+        known = list(model.versions.order_by("-created_at").values_list("version", flat=True)[:10])
+        hint = f" Known versions: {', '.join(known)}." if known else " The model has no versions yet."
+        raise ApplicationError(
+            f"Model '{model.slug}' has no version '{version}'.{hint}",
+            errors=[{"field": "version", "message": f"unknown version '{version}'"}],
+            status=status,
+        )
+    return found
+
+
+def schema_for(version: ModelVersion) -> Schema:
+    specs = FeatureSpec.objects.filter(version=version).order_by("position")
+    return Schema(
+        tuple(
+            FeatureRule(
+                name=s.name,
+                type=s.type,
+                pii=s.pii,
+                nullable=s.nullable,
+                min_value=s.min_value,
+                max_value=s.max_value,
+                categories=frozenset(str(c) for c in s.categories) if s.categories else None,
+            )
+            for s in specs
+        )
+    )

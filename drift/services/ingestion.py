@@ -1,0 +1,235 @@
+"""Telemetry ingestion: predictions, outcomes and health samples.
+
+A batch is checked whole before anything is written. By default one refused record refuses the batch
+(nothing stored); with ``partial=True`` the valid records are stored and the refused ones returned.
+Either way the tally is kept in an `IngestionBatch`, because refused records are a data-quality signal.
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from drift.models import BatchKind, HealthSample, IngestionBatch, ModelVersion, MonitoredModel, Outcome, PredictionLog
+from drift.selectors import schema_for, version_for
+from drift.services.writers import existing_record_ids, insert_predictions
+from drift.validation import is_number, is_scalar, check_predictions, parse_timestamp, pii_hasher
+from monitoring_site.errors import ApplicationError
+
+ERRORS_KEPT_PER_BATCH = 20
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    flagged: int = 0
+    late: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "flagged": self.flagged,
+            "late": self.late,
+        }
+
+
+def pii_key() -> bytes:
+    configured = settings.DRIFTWATCH["PII_HASH_KEY"]
+    if configured:
+        return configured.encode()
+    # Derived rather than SECRET_KEY itself, so the hash reveals nothing usable about the secret.
+    return hmac.new(settings.SECRET_KEY.encode(), b"driftwatch-pii", hashlib.sha256).digest()
+
+
+def _check_batch_size(records: Any) -> None:
+    if not isinstance(records, list):
+        raise ApplicationError(
+            "'records' must be a list of objects.", errors=[{"field": "records", "message": "expected a list"}]
+        )
+    limit = settings.DRIFTWATCH["MAX_BATCH_RECORDS"]
+    if len(records) > limit:
+        raise ApplicationError(
+            f"A batch holds at most {limit} records; this one has {len(records)}. Split it.",
+            errors=[{"field": "records", "message": f"at most {limit} records per batch"}],
+        )
+    if not records:
+        raise ApplicationError("'records' is empty.", errors=[{"field": "records", "message": "must not be empty"}])
+
+
+def _record_batch(*, model: MonitoredModel, version: ModelVersion | None, kind: str, now: datetime,
+                  submitted_by: str, partial: bool, result: IngestResult) -> None:
+    IngestionBatch.objects.create(
+        model=model, version=version, kind=kind, received_at=now, submitted_by=submitted_by[:200],
+        partial=partial, accepted=result.accepted, duplicates=result.duplicates, rejected=len(result.rejected),
+        flagged=result.flagged, late=result.late,
+        errors_sample=[
+            {"index": r["index"], "errors": r["errors"][:3]} for r in result.rejected[:ERRORS_KEPT_PER_BATCH]
+        ],
+    )
+
+
+def _refuse_batch(result: IngestResult) -> ApplicationError:
+    first = result.rejected[0]
+    problem = first["errors"][0] if first["errors"] else {"field": "", "message": "invalid"}
+    where = f"field '{problem['field']}'" if problem["field"] else "the record"
+    return ApplicationError(
+        f"Record {first['index']} was refused ({where}: {problem['message']}); nothing was stored. "
+        f"{len(result.rejected)} record(s) refused in all; fix them, or send with ?partial=true "
+        "to store the valid records.",
+        errors=[
+            {"index": r["index"], "field": e["field"], "message": e["message"]}
+            for r in result.rejected[:100]
+            for e in r["errors"]
+        ],
+        extra={"accepted": 0, "duplicates": 0, "rejected": result.rejected},
+    )
+
+
+def predictions_ingest(
+    *,
+    model: MonitoredModel,
+    version: str,
+    records: Any,
+    partial: bool = False,
+    submitted_by: str = "",
+) -> IngestResult:
+    """Validate and store a batch of predictions; idempotent on the client's record id."""
+    if not isinstance(version, str) or not version:
+        raise ApplicationError("'version' is required.", errors=[{"field": "version", "message": "required"}])
+    mv = version_for(model, version, status=400)
+    _check_batch_size(records)
+    now = timezone.now()
+    opts = settings.DRIFTWATCH
+    checked = check_predictions(
+        records,
+        schema_for(mv),
+        now=now,
+        lateness=timedelta(hours=opts["LATENESS_HOURS"]),
+        future_tolerance=timedelta(minutes=opts["FUTURE_TOLERANCE_MINUTES"]),
+        hasher=pii_hasher(pii_key()),
+    )
+    result = IngestResult(rejected=checked.rejected)
+    if checked.rejected and not partial:
+        _record_batch(model=model, version=mv, kind=BatchKind.PREDICTIONS, now=now,
+                      submitted_by=submitted_by, partial=partial, result=result)
+        raise _refuse_batch(result)
+
+    # Repeats inside the batch: the first occurrence wins, the rest are duplicates.
+    unique: dict[str, Any] = {}
+    for row in checked.valid:
+        unique.setdefault(row.record_id, row)
+    with transaction.atomic():
+        stored = existing_record_ids(model.pk, list(unique))
+        fresh = [row for rid, row in unique.items() if rid not in stored]
+        inserted = insert_predictions(fresh, model_id=model.pk, version_id=mv.pk, received_at=now)
+        kept = [row for row in fresh if row.record_id in inserted]
+        result.accepted = len(kept)
+        result.duplicates = len(checked.valid) - len(kept)
+        result.flagged = sum(1 for row in kept if row.value_issues)
+        result.late = sum(1 for row in kept if row.is_late)
+        _record_batch(model=model, version=mv, kind=BatchKind.PREDICTIONS, now=now,
+                      submitted_by=submitted_by, partial=partial, result=result)
+    return result
+
+
+def _check_outcome(rec: Any, now: datetime) -> tuple[str, Any, datetime, list[dict[str, str]]]:
+    errs: list[dict[str, str]] = []
+    if not isinstance(rec, dict):
+        return "", None, now, [{"field": "", "message": "expected an object"}]
+    extra = rec.keys() - {"prediction_id", "label", "timestamp"}
+    if extra:
+        errs.append({"field": sorted(extra)[0], "message": "unknown field; allowed: prediction_id, label, timestamp"})
+    raw_id = rec.get("prediction_id")
+    pid = str(raw_id) if type(raw_id) in (str, int) else ""
+    if not pid:
+        errs.append({"field": "prediction_id", "message": "required: the id the prediction was sent with"})
+    label = rec.get("label")
+    if not is_scalar(label):
+        errs.append({"field": "label", "message": "required: a label or a number"})
+    observed = now
+    if rec.get("timestamp") is not None:
+        parsed = parse_timestamp(rec["timestamp"])
+        if parsed is None:
+            errs.append({"field": "timestamp", "message": "not an ISO 8601 time"})
+        else:
+            observed = parsed
+    return pid, label, observed, errs
+
+
+def outcomes_ingest(*, model: MonitoredModel, records: Any, partial: bool = False,
+                    submitted_by: str = "") -> IngestResult:
+    """Join labels to stored predictions by the client's id. Unknown ids are refused and reported back."""
+    _check_batch_size(records)
+    now = timezone.now()
+    parsed = [_check_outcome(rec, now) for rec in records]
+    ids = [pid for pid, _, _, errs in parsed if not errs]
+    with transaction.atomic():
+        known = dict(
+            PredictionLog.objects.filter(model=model, record_id__in=ids).values_list("record_id", "pk")
+        ) if ids else {}
+        result = IngestResult()
+        valid: dict[int, Outcome] = {}
+        for index, (pid, label, observed, errs) in enumerate(parsed):
+            if not errs and pid not in known:
+                errs = [{"field": "prediction_id", "message": f"no prediction with id '{pid}' for this model"}]
+            if errs:
+                result.rejected.append({"index": index, "id": pid or None, "errors": errs})
+                continue
+            if known[pid] in valid:
+                result.duplicates += 1
+                continue
+            valid[known[pid]] = Outcome(model=model, prediction_id=known[pid], label=label,
+                                        observed_at=observed, received_at=now)
+        if result.rejected and not partial:
+            _record_batch(model=model, version=None, kind=BatchKind.OUTCOMES, now=now,
+                          submitted_by=submitted_by, partial=partial, result=result)
+            raise _refuse_batch(result)
+        labelled = set(Outcome.objects.filter(prediction_id__in=list(valid)).values_list("prediction_id", flat=True))
+        fresh = [o for pk, o in valid.items() if pk not in labelled]
+        try:
+            with transaction.atomic():
+                Outcome.objects.bulk_create(fresh, batch_size=1000)
+        except IntegrityError:
+            # A concurrent request labelled some of the same predictions: keep what it stored.
+            Outcome.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
+        result.accepted = len(fresh)
+        result.duplicates += len(valid) - len(fresh)
+        _record_batch(model=model, version=None, kind=BatchKind.OUTCOMES, now=now,
+                      submitted_by=submitted_by, partial=partial, result=result)
+    return result
+
+
+HEALTH_FIELDS = ("queue_depth", "request_count", "error_count", "cpu", "memory")
+
+
+def health_record(*, model: MonitoredModel, data: dict[str, Any]) -> HealthSample:
+    errors = []
+    ts = parse_timestamp(data.get("timestamp")) if data.get("timestamp") is not None else timezone.now()
+    if ts is None:
+        errors.append({"field": "timestamp", "message": "not an ISO 8601 time"})
+    for name in HEALTH_FIELDS:
+        value = data.get(name)
+        if value is not None and (not is_number(value) or value < 0):
+            errors.append({"field": name, "message": "expected a non-negative number"})
+        elif name in ("queue_depth", "request_count", "error_count") and value is not None and value != int(value):
+            errors.append({"field": name, "message": "expected a whole number"})
+    if errors:
+        raise ApplicationError(f"Invalid health sample: {errors[0]['field']} {errors[0]['message']}.", errors=errors)
+    if all(data.get(name) is None for name in HEALTH_FIELDS):
+        raise ApplicationError(
+            "A health sample needs at least one measurement.",
+            errors=[{"field": "", "message": "send one of " + ", ".join(HEALTH_FIELDS)}],
+        )
+    return HealthSample.objects.create(
+        model=model, timestamp=ts, received_at=timezone.now(),
+        **{name: data.get(name) for name in HEALTH_FIELDS},
+    )

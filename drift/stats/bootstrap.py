@@ -1,0 +1,109 @@
+"""Seeded, vectorised percentile bootstrap shared by the performance and fairness modules.
+
+A statistic is written once so that it reduces over the *last* axis: called on 1-D arrays it
+returns a scalar, called on ``(B, m)`` arrays of resampled rows it returns ``B`` values. The
+bootstrap then costs one fancy-indexing gather and one vectorised call per batch of resamples.
+
+Example:
+    >>> import numpy as np
+    >>> correct = np.array([1, 1, 0, 1, 0, 1, 1, 1], dtype=float)
+    >>> ci = bootstrap_ci(lambda c: c.mean(axis=-1), correct, n_resamples=500, seed=1)
+    >>> bool(ci.low < correct.mean() < ci.high)
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: Default number of bootstrap resamples: enough for a stable 95 % percentile interval
+#: (the 2.5 % tail holds ~12 draws) while a 10k-row window still bootstraps in milliseconds.
+DEFAULT_RESAMPLES = 500
+#: Rows drawn per resample at most. Larger windows use an m-out-of-n bootstrap whose spread is
+#: rescaled by sqrt(m / n) (see ``bootstrap_ci``), so cost stays bounded on million-row windows.
+DEFAULT_MAX_ROWS = 20_000
+# Resamples gathered per batch, to bound memory at ~batch * max_rows elements per input array.
+_BATCH = 100
+
+
+@dataclass(frozen=True)
+class ConfidenceInterval:
+    """A percentile bootstrap interval for one statistic."""
+
+    low: float
+    high: float
+    level: float
+    n_resamples: int
+
+
+def bootstrap_distribution(
+    statistic: Callable[..., NDArray[np.float64]],
+    *arrays: NDArray,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> NDArray[np.float64]:
+    """Return ``n_resamples`` bootstrap replicates of ``statistic(*arrays)``.
+
+    Rows are resampled jointly across ``arrays`` (all the same length ``n``). Each resample has
+    ``min(n, max_rows)`` rows. Replicates that the statistic leaves undefined stay NaN.
+
+    Example:
+        >>> x = np.arange(10.0)
+        >>> bootstrap_distribution(lambda v: v.mean(axis=-1), x, n_resamples=3, seed=0).shape
+        (3,)
+    """
+    n = len(arrays[0])
+    m = min(n, max_rows)
+    rng = np.random.default_rng(seed)
+    out = np.empty(n_resamples, dtype=float)
+    for start in range(0, n_resamples, _BATCH):
+        size = min(_BATCH, n_resamples - start)
+        idx = rng.integers(0, n, size=(size, m))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[start : start + size] = statistic(*(a[idx] for a in arrays))
+    return out
+
+
+def bootstrap_ci(
+    statistic: Callable[..., NDArray[np.float64]],
+    *arrays: NDArray,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    level: float = 0.95,
+    seed: int = 0,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> ConfidenceInterval | None:
+    """Percentile bootstrap interval of ``statistic`` over jointly resampled rows.
+
+    When ``n > max_rows`` the replicates come from ``m = max_rows`` rows; their deviations from
+    the full-data estimate are shrunk by ``sqrt(m / n)`` (m-out-of-n bootstrap for a
+    root-n-consistent statistic), so the interval has the width of an n-row bootstrap.
+    Returns None when the statistic is undefined on the data or on most replicates.
+
+    Example:
+        >>> y = np.array([0.0, 1.0] * 50)
+        >>> ci = bootstrap_ci(lambda v: v.mean(axis=-1), y, seed=0)
+        >>> round(ci.low, 1), round(ci.high, 1)
+        (0.4, 0.6)
+    """
+    n = len(arrays[0])
+    if n < 2:
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        point = float(statistic(*arrays))
+    reps = bootstrap_distribution(statistic, *arrays, n_resamples=n_resamples, seed=seed, max_rows=max_rows)
+    reps = reps[np.isfinite(reps)]
+    # A statistic undefined on most resamples (e.g. AUC with a handful of positives) has no
+    # trustworthy interval; saying so beats reporting one built from a biased subset.
+    if not np.isfinite(point) or len(reps) < n_resamples / 2:
+        return None
+    m = min(n, max_rows)
+    if m < n:
+        reps = point + (reps - reps.mean()) * np.sqrt(m / n)
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(reps, [alpha, 1.0 - alpha])
+    return ConfidenceInterval(float(low), float(high), level, n_resamples)
