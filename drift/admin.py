@@ -10,7 +10,9 @@ from drift.models import (
     MonitoredModel,
     Outcome,
     PredictionLog,
+    ProfileFragment,
     ReferenceDataset,
+    ReferenceRow,
     StageChange,
 )
 from drift.services.keys import integration_key_create
@@ -33,14 +35,37 @@ class MonitoredModelAdmin(admin.ModelAdmin):
     inlines = [ModelVersionInline]
     fieldsets = [
         (None, {"fields": ["slug", "name", "task", "description", "owner", "positive_label"]}),
-        ("Business value", {"fields": ["business_kpi", "currency", "value_tp", "value_fp", "value_tn", "value_fn",
-                                       "cost_per_unit_error"]}),
+        (
+            "Business value",
+            {
+                "fields": [
+                    "business_kpi",
+                    "currency",
+                    "value_tp",
+                    "value_fp",
+                    "value_tn",
+                    "value_fn",
+                    "cost_per_unit_error",
+                ]
+            },
+        ),
     ]
 
 
 class FeatureSpecInline(admin.TabularInline):
     model = FeatureSpec
-    fields = ["position", "name", "type", "role", "pii", "nullable", "min_value", "max_value", "categories", "source"]
+    fields = [
+        "position",
+        "name",
+        "type",
+        "role",
+        "pii",
+        "nullable",
+        "min_value",
+        "max_value",
+        "categories",
+        "source",
+    ]
     extra = 0
 
 
@@ -57,7 +82,15 @@ class StageChangeInline(admin.TabularInline):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "model", "version", "stage", "code_version", "feature_set_version", "created_at"]
+    list_display = [
+        "__str__",
+        "model",
+        "version",
+        "stage",
+        "code_version",
+        "feature_set_version",
+        "created_at",
+    ]
     list_filter = ["stage", "model"]
     search_fields = ["version", "model__slug", "code_version", "training_data_uri"]
     list_select_related = ["model"]
@@ -75,8 +108,17 @@ class FeatureSpecAdmin(admin.ModelAdmin):
 
 @admin.register(PredictionLog)
 class PredictionLogAdmin(admin.ModelAdmin):
-    list_display = ["record_id", "model", "version", "timestamp", "prediction", "score", "latency_ms", "status",
-                    "is_late"]
+    list_display = [
+        "record_id",
+        "model",
+        "version",
+        "timestamp",
+        "prediction",
+        "score",
+        "latency_ms",
+        "status",
+        "is_late",
+    ]
     list_filter = ["status", "is_late", "model", "version"]
     search_fields = ["record_id"]
     date_hierarchy = "timestamp"
@@ -111,8 +153,18 @@ class ReferenceDatasetAdmin(admin.ModelAdmin):
 
 @admin.register(IngestionBatch)
 class IngestionBatchAdmin(admin.ModelAdmin):
-    list_display = ["model", "kind", "received_at", "submitted_by", "accepted", "duplicates", "rejected", "flagged",
-                    "late", "partial"]
+    list_display = [
+        "model",
+        "kind",
+        "received_at",
+        "submitted_by",
+        "accepted",
+        "duplicates",
+        "rejected",
+        "flagged",
+        "late",
+        "partial",
+    ]
     list_filter = ["kind", "partial", "model"]
     search_fields = ["submitted_by"]
     date_hierarchy = "received_at"
@@ -133,7 +185,9 @@ class IntegrationKeyAdmin(admin.ModelAdmin):
         key, plain = integration_key_create(model=obj.model, name=obj.name, created_by=request.user)
         obj.pk = key.pk
         obj.key_hash, obj.prefix = key.key_hash, key.prefix
-        messages.warning(request, f"Integration key for {obj.model.slug}: {plain} — copy it now; it is not shown again.")
+        messages.warning(
+            request, f"Integration key for {obj.model.slug}: {plain} — copy it now; it is not shown again."
+        )
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request: HttpRequest, queryset: object) -> None:
@@ -141,3 +195,37 @@ class IntegrationKeyAdmin(admin.ModelAdmin):
 
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())  # type: ignore[attr-defined]
         messages.info(request, f"Revoked {count} key(s).")
+
+
+@admin.register(StageChange)
+class StageChangeAdmin(admin.ModelAdmin):
+    list_display = ["version", "from_stage", "to_stage", "changed_by", "changed_at", "reason"]
+    list_filter = ["to_stage", "version__model"]
+    search_fields = ["version__version", "version__model__slug", "reason"]
+    list_select_related = ["version__model", "changed_by"]
+    date_hierarchy = "changed_at"
+
+    # Stage history is a record: it is written by the registry service, never edited by hand.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ReferenceRow)
+class ReferenceRowAdmin(admin.ModelAdmin):
+    list_display = ["id", "dataset", "prediction", "score", "label"]
+    list_filter = ["dataset__version__model"]
+    raw_id_fields = ["dataset"]
+    show_full_result_count = False
+
+
+@admin.register(ProfileFragment)
+class ProfileFragmentAdmin(admin.ModelAdmin):
+    list_display = ["version", "hour", "rows", "spec_digest", "created_at"]
+    list_filter = ["version__model"]
+    date_hierarchy = "hour"
+    list_select_related = ["version__model"]
+    raw_id_fields = ["version"]
+    show_full_result_count = False

@@ -10,6 +10,8 @@ from drift.validation import FeatureRule, Schema
 from monitoring_site.auth import is_integration
 from monitoring_site.errors import ApplicationError, NotFound
 
+MAX_VERSION_LENGTH = ModelVersion._meta.get_field("version").max_length
+
 
 def models_visible_to(principal: Any) -> QuerySet[MonitoredModel]:
     """Every model for people with a role; only its own model for an integration key."""
@@ -34,13 +36,17 @@ def model_for(principal: Any, slug: str) -> MonitoredModel:
 
 
 def version_for(model: MonitoredModel, version: str, *, status: int = 404) -> ModelVersion:
-    found = ModelVersion.objects.filter(model=model, version=version).first()
+    """The model's version named `version`; `status` is 404 when it came from the path, 400 from a body."""
+    # Names that cannot be stored are not looked up (PostgreSQL refuses text with NUL in a query).
+    plausible = len(version) <= MAX_VERSION_LENGTH and "\x00" not in version
+    found = ModelVersion.objects.filter(model=model, version=version).first() if plausible else None
     if found is None:
+        shown = version if plausible else version[:MAX_VERSION_LENGTH].replace("\x00", "") + "…"
         known = list(model.versions.order_by("-created_at").values_list("version", flat=True)[:10])
         hint = f" Known versions: {', '.join(known)}." if known else " The model has no versions yet."
         raise ApplicationError(
-            f"Model '{model.slug}' has no version '{version}'.{hint}",
-            errors=[{"field": "version", "message": f"unknown version '{version}'"}],
+            f"Model '{model.slug}' has no version '{shown}'.{hint}",
+            errors=[{"field": "version", "message": f"unknown version '{shown}'"}],
             status=status,
         )
     return found

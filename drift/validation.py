@@ -34,6 +34,7 @@ PREDICTION_FIELDS = frozenset(
 REFERENCE_FIELDS = frozenset({"features", "prediction", "score", "label"})
 STATUSES = frozenset({"ok", "error"})
 MAX_ID_LENGTH = 200
+MAX_LINEAGE_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -149,11 +150,10 @@ def parse_timestamp(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
+        # Converting e.g. 0001-01-01T00:00+05:00 to UTC leaves the representable range.
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def pii_hasher(key: bytes) -> Callable[[Any], str]:
@@ -202,6 +202,20 @@ def is_scalar(value: Any) -> bool:
     return value is not None and not isinstance(value, dict | list)
 
 
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    # Deep junk cannot be stored (the JSON encoders stop at a few hundred levels) or shown usefully.
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
+
+
 def _check_envelope(rec: dict[str, Any], schema: Schema, now: datetime, future: timedelta,
                     errs: list[dict[str, str]]) -> tuple[str, datetime | None]:
     """Structural checks of one record outside its features; appends to `errs`."""
@@ -242,6 +256,8 @@ def _check_envelope(rec: dict[str, Any], schema: Schema, now: datetime, future: 
     lineage = rec.get("lineage")
     if lineage is not None and not isinstance(lineage, dict):
         errs.append({"field": "lineage", "message": f"expected an object, got {_type_name(lineage)}"})
+    elif lineage and _nested_deeper_than(lineage, MAX_LINEAGE_DEPTH):
+        errs.append({"field": "lineage", "message": f"nested deeper than {MAX_LINEAGE_DEPTH} levels"})
     return record_id, ts
 
 

@@ -50,7 +50,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"detail": f"Invalid input. {summary}".strip(), "errors": errors}
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        response.data = {"detail": detail, "errors": []}
+        # Problems with the body as a whole (unreadable, too large, wrong media type) name it as the field.
+        about_body = isinstance(
+            exc, exceptions.ParseError | exceptions.UnsupportedMediaType | PayloadTooLarge
+        )
+        response.data = {
+            "detail": detail,
+            "errors": [{"field": "body", "message": detail}] if about_body else [],
+        }
     if response.status_code == status.HTTP_401_UNAUTHORIZED:
         response["WWW-Authenticate"] = 'Token realm="api"'
     return response

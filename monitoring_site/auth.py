@@ -39,6 +39,9 @@ class TokenOrIntegrationKeyAuthentication(TokenAuthentication):
     keyword = "Token"
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        if "\x00" in key:
+            # PostgreSQL cannot compare text holding NUL; no real key contains one.
+            raise AuthenticationFailed("Invalid token.")
         if key.startswith(INTEGRATION_KEY_PREFIX):
             integration_key = integration_key_authenticate(key=key)
             if integration_key is None:

@@ -4,25 +4,29 @@ alice is the analyst, bob the frontline user, carol the executive (viewer), dave
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
-from drift.models import ModelVersion, MonitoredModel
-from drift.services.keys import integration_key_create
-from drift.services.registry import model_create, version_create
+# Django is imported inside the fixtures, so the pure tests (statistics, profiles) also run with
+# `-p no:django`, without settings or a database.
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from rest_framework.test import APIClient
+
+    from drift.models import ModelVersion, MonitoredModel
 
 
 @pytest.fixture(autouse=True)
-def _plain_http(settings: Any) -> None:
+def _plain_http(request: pytest.FixtureRequest) -> None:
     # Production settings redirect HTTP to HTTPS; tests talk plain HTTP to the test server.
-    settings.SECURE_SSL_REDIRECT = False
+    if request.config.pluginmanager.hasplugin("django"):
+        request.getfixturevalue("settings").SECURE_SSL_REDIRECT = False
 
 
-def make_user(username: str, role: str | None) -> User:
+def make_user(username: str, role: str | None) -> "User":
+    from django.contrib.auth.models import Group, User
+
     user = User.objects.create_user(username=username, password=f"{username}-pass-123")
     if role:
         user.groups.add(Group.objects.get(name=role))
@@ -30,26 +34,29 @@ def make_user(username: str, role: str | None) -> User:
 
 
 @pytest.fixture
-def alice(db: Any) -> User:
+def alice(db: Any) -> "User":
     return make_user("alice", "analyst")
 
 
 @pytest.fixture
-def bob(db: Any) -> User:
+def bob(db: Any) -> "User":
     return make_user("bob", "frontline")
 
 
 @pytest.fixture
-def carol(db: Any) -> User:
+def carol(db: Any) -> "User":
     return make_user("carol", "viewer")
 
 
 @pytest.fixture
-def dave(db: Any) -> User:
+def dave(db: Any) -> "User":
     return make_user("dave", "admin")
 
 
-def token_client(user: User | None = None, key: str | None = None) -> APIClient:
+def token_client(user: "User | None" = None, key: str | None = None) -> "APIClient":
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
     client = APIClient()
     if user is not None:
         key = Token.objects.get_or_create(user=user)[0].key
@@ -59,7 +66,7 @@ def token_client(user: User | None = None, key: str | None = None) -> APIClient:
 
 
 @pytest.fixture
-def api() -> Callable[..., APIClient]:
+def api() -> Callable[..., "APIClient"]:
     """`api(alice)` → a client authenticated with alice's personal token; `api(key="dwi_…")` for a key."""
     return token_client
 
@@ -76,24 +83,34 @@ FEATURES: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def credit_model(db: Any) -> MonitoredModel:
+def credit_model(db: Any) -> "MonitoredModel":
+    from drift.services.registry import model_create
+
     return model_create(
         slug="credit-risk",
         name="Credit risk",
         task="binary_classification",
         owner="risk-team",
         positive_label="1",
-        business={"kpi": "Approve good loans", "currency": "EUR", "value": {"tp": 0, "fp": -500, "tn": 120, "fn": -80}},
+        business={
+            "kpi": "Approve good loans",
+            "currency": "EUR",
+            "value": {"tp": 0, "fp": -500, "tn": 120, "fn": -80},
+        },
     )
 
 
 @pytest.fixture
-def credit_v1(credit_model: MonitoredModel) -> ModelVersion:
+def credit_v1(credit_model: "MonitoredModel") -> "ModelVersion":
+    from drift.services.registry import version_create
+
     return version_create(model=credit_model, version="v1", features=FEATURES, stage="production")
 
 
 @pytest.fixture
-def credit_key(credit_v1: ModelVersion) -> str:
+def credit_key(credit_v1: "ModelVersion") -> str:
+    from drift.services.keys import integration_key_create
+
     return integration_key_create(model=credit_v1.model, name="scoring service")[1]
 
 

@@ -5,7 +5,6 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +16,7 @@ from drift.selectors import model_for, models_visible_to, schema_for, version_fo
 from drift.services import ingestion, reference, registry
 from drift.validation import parse_timestamp
 from monitoring_site.errors import ApplicationError
-from monitoring_site.parsers import LimitedOrjsonParser
+from monitoring_site.parsers import LimitedMultiPartParser, LimitedOrjsonParser
 
 PARTIAL = OpenApiParameter(
     "partial", bool, description="Store the valid records and return the refused ones (default: all or nothing)."
@@ -34,8 +33,13 @@ def _body(request: Request) -> dict[str, Any]:
     return request.data
 
 
+class Pages(LimitOffsetPagination):
+    # Bounded, so `?limit=10**30` cannot ask the database for everything (or overflow its integers).
+    max_limit = 1000
+
+
 def _paginate(request: Request, view: APIView, queryset: Any, serializer: Any) -> Response:
-    paginator = LimitOffsetPagination()
+    paginator = Pages()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
 
@@ -117,7 +121,7 @@ class VersionDetailView(APIView):
 
 
 class ReferenceView(APIView):
-    parser_classes = [LimitedOrjsonParser, MultiPartParser]
+    parser_classes = [LimitedOrjsonParser, LimitedMultiPartParser]
 
     @extend_schema(
         request={"application/json": s.ReferenceUploadSerializer, "multipart/form-data": {
@@ -128,6 +132,8 @@ class ReferenceView(APIView):
     def post(self, request: Request, slug: str, version: str) -> Response:
         mv = version_for(model_for(request.user, slug), version)
         upload = request.FILES.get("file")
+        if upload is None and request.content_type.startswith("multipart/"):
+            raise ApplicationError("Send the CSV file in the 'file' field.", errors=[{"field": "file", "message": "required"}])
         if upload is not None:
             rows = reference.parse_reference_csv(upload.read(), schema_for(mv))
             dataset = reference.reference_upload(version=mv, rows=rows, source="csv", uploaded_by=request.user)
@@ -151,7 +157,7 @@ class PredictionView(APIView):
         model = model_for(request.user, slug)
         qs = PredictionLog.objects.filter(model=model).select_related("version").order_by("-timestamp", "-id")
         if request.query_params.get("version"):
-            qs = qs.filter(version=version_for(model, request.query_params["version"]))
+            qs = qs.filter(version=version_for(model, request.query_params["version"], status=400))
         for name, lookup in (("start", "timestamp__gte"), ("end", "timestamp__lt")):
             if request.query_params.get(name):
                 when = parse_timestamp(request.query_params[name])

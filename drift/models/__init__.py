@@ -1,4 +1,5 @@
 from drift.models.access import IntegrationKey
+from drift.models.profiles import ProfileFragment
 from drift.models.registry import (
     FeatureRole,
     FeatureSpec,
@@ -35,6 +36,7 @@ __all__ = [
     "PiiHandling",
     "PredictionLog",
     "PredictionStatus",
+    "ProfileFragment",
     "ReferenceDataset",
     "ReferenceRow",
     "Stage",

@@ -11,7 +11,9 @@ class IntegrationKey(models.Model):
     name = models.CharField(max_length=100, help_text="What uses the key, e.g. 'scoring-service prod'.")
     # Only a hash is stored: the key is shown once, when it is created.
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    prefix = models.CharField(max_length=16, editable=False, help_text="First characters, to recognise a key.")
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="First characters, to recognise a key."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

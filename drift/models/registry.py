@@ -17,17 +17,25 @@ class MonitoredModel(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     task = models.CharField(max_length=32, choices=Task.choices)
-    owner = models.CharField(max_length=200, blank=True, help_text="Person or team accountable for the model.")
+    owner = models.CharField(
+        max_length=200, blank=True, help_text="Person or team accountable for the model."
+    )
     positive_label = models.CharField(
         max_length=100, blank=True, help_text="Label of the positive class (binary classification)."
     )
     # Business settings: what an outcome is worth, so drift can be told in money.
-    business_kpi = models.TextField(blank=True, help_text="One sentence: the business result the model serves.")
+    business_kpi = models.TextField(
+        blank=True, help_text="One sentence: the business result the model serves."
+    )
     currency = models.CharField(max_length=3, default="USD")
     value_tp = models.FloatField(null=True, blank=True, help_text="Value of a true positive.")
-    value_fp = models.FloatField(null=True, blank=True, help_text="Value of a false positive (negative = cost).")
+    value_fp = models.FloatField(
+        null=True, blank=True, help_text="Value of a false positive (negative = cost)."
+    )
     value_tn = models.FloatField(null=True, blank=True, help_text="Value of a true negative.")
-    value_fn = models.FloatField(null=True, blank=True, help_text="Value of a false negative (negative = cost).")
+    value_fn = models.FloatField(
+        null=True, blank=True, help_text="Value of a false negative (negative = cost)."
+    )
     cost_per_unit_error = models.FloatField(
         null=True, blank=True, help_text="Regression: cost of one unit of absolute error."
     )
@@ -44,7 +52,9 @@ class MonitoredModel(models.Model):
         if self.task == Task.REGRESSION and self.positive_label:
             raise ValidationError({"positive_label": "A regression model has no positive label."})
         if self.task != Task.REGRESSION and self.cost_per_unit_error is not None:
-            raise ValidationError({"cost_per_unit_error": "Only regression models have a cost per unit of error."})
+            raise ValidationError(
+                {"cost_per_unit_error": "Only regression models have a cost per unit of error."}
+            )
 
 
 class Stage(models.TextChoices):

@@ -70,7 +70,7 @@ class HealthSample(models.Model):
     queue_depth = models.PositiveIntegerField(null=True, blank=True)
     request_count = models.PositiveIntegerField(null=True, blank=True)
     error_count = models.PositiveIntegerField(null=True, blank=True)
-    cpu = models.FloatField(null=True, blank=True, help_text="CPU use, 0–100 %.")
+    cpu = models.FloatField(null=True, blank=True, help_text="CPU use, 0-100 %.")
     memory = models.FloatField(null=True, blank=True, help_text="Memory use in MB.")
 
     class Meta:
@@ -85,7 +85,7 @@ class HealthSample(models.Model):
 
 
 class ReferenceDataset(models.Model):
-    """The data a version is compared against (usually its validation set). One per version; replaced whole."""
+    """The data a version is compared against (often its validation set). One per version; replaced whole."""
 
     version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="reference")
     row_count = models.PositiveIntegerField()
@@ -93,6 +93,8 @@ class ReferenceDataset(models.Model):
     digest = models.CharField(max_length=64, help_text="SHA-256 of the rows as stored.")
     has_scores = models.BooleanField(default=False)
     has_labels = models.BooleanField(default=False)
+    # Bins for profiles, fixed by this reference (`drift.profiles.ProfileSpec`).
+    profile_spec = models.JSONField(null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -123,7 +125,9 @@ class IngestionBatch(models.Model):
     """One ingestion request and its tally: monitoring counts refused records from here."""
 
     model = models.ForeignKey(MonitoredModel, on_delete=models.CASCADE, related_name="ingestion_batches")
-    version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=16, choices=BatchKind.choices)
     received_at = models.DateTimeField()
     submitted_by = models.CharField(max_length=200, blank=True)

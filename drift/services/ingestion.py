@@ -18,7 +18,7 @@ from django.utils import timezone
 from drift.models import BatchKind, HealthSample, IngestionBatch, ModelVersion, MonitoredModel, Outcome, PredictionLog
 from drift.selectors import schema_for, version_for
 from drift.services.writers import existing_record_ids, insert_predictions
-from drift.validation import is_number, is_scalar, check_predictions, parse_timestamp, pii_hasher
+from drift.validation import MAX_ID_LENGTH, check_predictions, is_number, is_scalar, parse_timestamp, pii_hasher
 from monitoring_site.errors import ApplicationError
 
 ERRORS_KEPT_PER_BATCH = 20
@@ -77,6 +77,21 @@ def _record_batch(*, model: MonitoredModel, version: ModelVersion | None, kind: 
     )
 
 
+def _record_refused_batch(*, model: MonitoredModel, version: ModelVersion | None, kind: str, now: datetime,
+                          submitted_by: str, partial: bool, records: Any, exc: ApplicationError) -> None:
+    """Tally a batch refused before its records were looked at (unknown version, too many records...)."""
+    count = len(records) if isinstance(records, list) else 0
+    IngestionBatch.objects.create(
+        model=model, version=version, kind=kind, received_at=now, submitted_by=submitted_by[:200],
+        partial=partial, rejected=count,
+        errors_sample=[{"index": None, "errors": (exc.errors or [{"field": None, "message": exc.message}])[:3]}],
+    )
+
+
+def _by_record_id(row: Any) -> str:
+    return row.record_id
+
+
 def _refuse_batch(result: IngestResult) -> ApplicationError:
     first = result.rejected[0]
     problem = first["errors"][0] if first["errors"] else {"field": "", "message": "invalid"}
@@ -103,11 +118,18 @@ def predictions_ingest(
     submitted_by: str = "",
 ) -> IngestResult:
     """Validate and store a batch of predictions; idempotent on the client's record id."""
-    if not isinstance(version, str) or not version:
-        raise ApplicationError("'version' is required.", errors=[{"field": "version", "message": "required"}])
-    mv = version_for(model, version, status=400)
-    _check_batch_size(records)
     now = timezone.now()
+    mv = None
+    try:
+        if not isinstance(version, str) or not version:
+            problem = "required" if version in (None, "") else "expected a string"
+            raise ApplicationError(f"'version': {problem}.", errors=[{"field": "version", "message": problem}])
+        mv = version_for(model, version, status=400)
+        _check_batch_size(records)
+    except ApplicationError as exc:
+        _record_refused_batch(model=model, version=mv, kind=BatchKind.PREDICTIONS, now=now,
+                              submitted_by=submitted_by, partial=partial, records=records, exc=exc)
+        raise
     opts = settings.DRIFTWATCH
     checked = check_predictions(
         records,
@@ -129,7 +151,9 @@ def predictions_ingest(
         unique.setdefault(row.record_id, row)
     with transaction.atomic():
         stored = existing_record_ids(model.pk, list(unique))
-        fresh = [row for rid, row in unique.items() if rid not in stored]
+        # Sorted, so concurrent batches with overlapping ids take the unique-index locks in the same
+        # order: they wait for each other instead of deadlocking.
+        fresh = sorted((row for rid, row in unique.items() if rid not in stored), key=_by_record_id)
         inserted = insert_predictions(fresh, model_id=model.pk, version_id=mv.pk, received_at=now)
         kept = [row for row in fresh if row.record_id in inserted]
         result.accepted = len(kept)
@@ -141,17 +165,23 @@ def predictions_ingest(
     return result
 
 
-def _check_outcome(rec: Any, now: datetime) -> tuple[str, Any, datetime, list[dict[str, str]]]:
+OUTCOME_FIELDS = frozenset({"prediction_id", "label", "timestamp"})
+
+
+def _check_outcome(rec: Any, now: datetime, future: timedelta) -> tuple[str, Any, datetime, list[dict[str, str]]]:
     errs: list[dict[str, str]] = []
     if not isinstance(rec, dict):
         return "", None, now, [{"field": "", "message": "expected an object"}]
-    extra = rec.keys() - {"prediction_id", "label", "timestamp"}
+    extra = rec.keys() - OUTCOME_FIELDS
     if extra:
         errs.append({"field": sorted(extra)[0], "message": "unknown field; allowed: prediction_id, label, timestamp"})
     raw_id = rec.get("prediction_id")
     pid = str(raw_id) if type(raw_id) in (str, int) else ""
     if not pid:
         errs.append({"field": "prediction_id", "message": "required: the id the prediction was sent with"})
+    elif len(pid) > MAX_ID_LENGTH:
+        errs.append({"field": "prediction_id", "message": f"longer than {MAX_ID_LENGTH} characters"})
+        pid = ""
     label = rec.get("label")
     if not is_scalar(label):
         errs.append({"field": "label", "message": "required: a label or a number"})
@@ -159,69 +189,109 @@ def _check_outcome(rec: Any, now: datetime) -> tuple[str, Any, datetime, list[di
     if rec.get("timestamp") is not None:
         parsed = parse_timestamp(rec["timestamp"])
         if parsed is None:
-            errs.append({"field": "timestamp", "message": "not an ISO 8601 time"})
+            errs.append({"field": "timestamp", "message": "not an ISO 8601 time (e.g. 2026-01-31T12:00:00Z)"})
+        elif parsed > now + future:
+            errs.append({"field": "timestamp", "message": "is in the future; check the client's clock"})
         else:
             observed = parsed
     return pid, label, observed, errs
 
 
+def _insert_outcomes(outcomes: list[Outcome]) -> int:
+    """Insert outcomes of predictions not labelled yet; returns how many were inserted."""
+    labelled = set(
+        Outcome.objects.filter(prediction_id__in=[o.prediction_id for o in outcomes])
+        .values_list("prediction_id", flat=True)
+    )
+    # Sorted for the same reason as prediction rows: concurrent batches lock in the same order.
+    fresh = sorted((o for o in outcomes if o.prediction_id not in labelled), key=lambda o: o.prediction_id)
+    try:
+        with transaction.atomic():
+            Outcome.objects.bulk_create(fresh, batch_size=1000)
+        return len(fresh)
+    except IntegrityError:
+        pass
+    # A concurrent request labelled some of the same predictions since we looked. Rare, so one
+    # savepoint per row is affordable, and it tells exactly which rows were ours.
+    inserted = 0
+    for outcome in fresh:
+        outcome.pk = None
+        try:
+            with transaction.atomic():
+                outcome.save(force_insert=True)
+            inserted += 1
+        except IntegrityError:
+            continue
+    return inserted
+
+
 def outcomes_ingest(*, model: MonitoredModel, records: Any, partial: bool = False,
                     submitted_by: str = "") -> IngestResult:
     """Join labels to stored predictions by the client's id. Unknown ids are refused and reported back."""
-    _check_batch_size(records)
     now = timezone.now()
-    parsed = [_check_outcome(rec, now) for rec in records]
+    try:
+        _check_batch_size(records)
+    except ApplicationError as exc:
+        _record_refused_batch(model=model, version=None, kind=BatchKind.OUTCOMES, now=now,
+                              submitted_by=submitted_by, partial=partial, records=records, exc=exc)
+        raise
+    future = timedelta(minutes=settings.DRIFTWATCH["FUTURE_TOLERANCE_MINUTES"])
+    parsed = [_check_outcome(rec, now, future) for rec in records]
     ids = [pid for pid, _, _, errs in parsed if not errs]
+    known = dict(
+        PredictionLog.objects.filter(model=model, record_id__in=ids).values_list("record_id", "pk")
+    ) if ids else {}
+    result = IngestResult()
+    valid: dict[int, Outcome] = {}
+    for index, (pid, label, observed, errs) in enumerate(parsed):
+        if not errs and pid not in known:
+            errs = [{"field": "prediction_id", "message": f"no prediction with id '{pid}' for this model"}]
+        if errs:
+            result.rejected.append({"index": index, "id": pid or None, "errors": errs})
+            continue
+        if known[pid] in valid:
+            result.duplicates += 1
+            continue
+        valid[known[pid]] = Outcome(model=model, prediction_id=known[pid], label=label,
+                                    observed_at=observed, received_at=now)
+    if result.rejected and not partial:
+        # Recorded outside any transaction, so the refusal's tally stays when the error is raised.
+        _record_batch(model=model, version=None, kind=BatchKind.OUTCOMES, now=now,
+                      submitted_by=submitted_by, partial=partial, result=result)
+        raise _refuse_batch(result)
     with transaction.atomic():
-        known = dict(
-            PredictionLog.objects.filter(model=model, record_id__in=ids).values_list("record_id", "pk")
-        ) if ids else {}
-        result = IngestResult()
-        valid: dict[int, Outcome] = {}
-        for index, (pid, label, observed, errs) in enumerate(parsed):
-            if not errs and pid not in known:
-                errs = [{"field": "prediction_id", "message": f"no prediction with id '{pid}' for this model"}]
-            if errs:
-                result.rejected.append({"index": index, "id": pid or None, "errors": errs})
-                continue
-            if known[pid] in valid:
-                result.duplicates += 1
-                continue
-            valid[known[pid]] = Outcome(model=model, prediction_id=known[pid], label=label,
-                                        observed_at=observed, received_at=now)
-        if result.rejected and not partial:
-            _record_batch(model=model, version=None, kind=BatchKind.OUTCOMES, now=now,
-                          submitted_by=submitted_by, partial=partial, result=result)
-            raise _refuse_batch(result)
-        labelled = set(Outcome.objects.filter(prediction_id__in=list(valid)).values_list("prediction_id", flat=True))
-        fresh = [o for pk, o in valid.items() if pk not in labelled]
-        try:
-            with transaction.atomic():
-                Outcome.objects.bulk_create(fresh, batch_size=1000)
-        except IntegrityError:
-            # A concurrent request labelled some of the same predictions: keep what it stored.
-            Outcome.objects.bulk_create(fresh, batch_size=1000, ignore_conflicts=True)
-        result.accepted = len(fresh)
-        result.duplicates += len(valid) - len(fresh)
+        result.accepted = _insert_outcomes(list(valid.values())) if valid else 0
+        result.duplicates += len(valid) - result.accepted
         _record_batch(model=model, version=None, kind=BatchKind.OUTCOMES, now=now,
                       submitted_by=submitted_by, partial=partial, result=result)
     return result
 
 
-HEALTH_FIELDS = ("queue_depth", "request_count", "error_count", "cpu", "memory")
+HEALTH_COUNTS = ("queue_depth", "request_count", "error_count")
+HEALTH_FIELDS = (*HEALTH_COUNTS, "cpu", "memory")
+# The largest value the integer columns hold on every database.
+MAX_COUNT = 2**31 - 1
 
 
 def health_record(*, model: MonitoredModel, data: dict[str, Any]) -> HealthSample:
+    now = timezone.now()
     errors = []
-    ts = parse_timestamp(data.get("timestamp")) if data.get("timestamp") is not None else timezone.now()
+    extra = sorted(str(key) for key in data.keys() - {"timestamp", *HEALTH_FIELDS})
+    if extra:
+        errors.append({"field": extra[0], "message": "unknown field; allowed: timestamp, " + ", ".join(HEALTH_FIELDS)})
+    ts = parse_timestamp(data.get("timestamp")) if data.get("timestamp") is not None else now
     if ts is None:
-        errors.append({"field": "timestamp", "message": "not an ISO 8601 time"})
+        errors.append({"field": "timestamp", "message": "not an ISO 8601 time (e.g. 2026-01-31T12:00:00Z)"})
+    elif ts > now + timedelta(minutes=settings.DRIFTWATCH["FUTURE_TOLERANCE_MINUTES"]):
+        errors.append({"field": "timestamp", "message": "is in the future; check the client's clock"})
     for name in HEALTH_FIELDS:
         value = data.get(name)
-        if value is not None and (not is_number(value) or value < 0):
+        if value is None:
+            continue
+        if not is_number(value) or value < 0:
             errors.append({"field": name, "message": "expected a non-negative number"})
-        elif name in ("queue_depth", "request_count", "error_count") and value is not None and value != int(value):
-            errors.append({"field": name, "message": "expected a whole number"})
+        elif name in HEALTH_COUNTS and (value != int(value) or value > MAX_COUNT):
+            errors.append({"field": name, "message": f"expected a whole number up to {MAX_COUNT}"})
     if errors:
         raise ApplicationError(f"Invalid health sample: {errors[0]['field']} {errors[0]['message']}.", errors=errors)
     if all(data.get(name) is None for name in HEALTH_FIELDS):
@@ -230,6 +300,5 @@ def health_record(*, model: MonitoredModel, data: dict[str, Any]) -> HealthSampl
             errors=[{"field": "", "message": "send one of " + ", ".join(HEALTH_FIELDS)}],
         )
     return HealthSample.objects.create(
-        model=model, timestamp=ts, received_at=timezone.now(),
-        **{name: data.get(name) for name in HEALTH_FIELDS},
+        model=model, timestamp=ts, received_at=now, **{name: data.get(name) for name in HEALTH_FIELDS}
     )

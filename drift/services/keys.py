@@ -20,7 +20,9 @@ def _hash(key: str) -> str:
 
 
 @transaction.atomic
-def integration_key_create(*, model: MonitoredModel, name: str, created_by: Any = None) -> tuple[IntegrationKey, str]:
+def integration_key_create(
+    *, model: MonitoredModel, name: str, created_by: Any = None
+) -> tuple[IntegrationKey, str]:
     """Create a key for one model; returns the record and the plain key, which is never stored."""
     plain = INTEGRATION_KEY_PREFIX + secrets.token_urlsafe(32)
     key = IntegrationKey.objects.create(

@@ -3,6 +3,7 @@
 import csv
 import hashlib
 import io
+import math
 from typing import Any
 
 import orjson
@@ -11,6 +12,8 @@ from django.db import transaction
 
 from drift.models import ModelVersion, ReferenceDataset, ReferenceRow
 from drift.selectors import schema_for
+from drift.services.profiles import spec_from_reference_rows
+from drift.tasks import profiles_rebuild_task
 from drift.services.ingestion import pii_key
 from drift.validation import REFERENCE_FIELDS, Schema, apply_pii, check_features, is_number, is_scalar, pii_hasher
 from monitoring_site.errors import ApplicationError
@@ -25,9 +28,11 @@ def _csv_value(text: str, kind: str) -> Any:
         return None
     if kind == "numeric":
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             return text
+        # "nan" and "inf" parse as floats but are not measurements, and JSON cannot hold them.
+        return number if math.isfinite(number) else text
     if kind == "boolean":
         lowered = text.strip().lower()
         return True if lowered in _TRUE else False if lowered in _FALSE else text
@@ -39,7 +44,14 @@ def parse_reference_csv(content: bytes, schema: Schema) -> list[dict[str, Any]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ApplicationError("The CSV file is not UTF-8 text.", errors=[{"field": "file", "message": "not UTF-8"}]) from exc
+        raise ApplicationError(
+            "The CSV file is not UTF-8 text.", errors=[{"field": "file", "message": "not UTF-8 text"}]
+        ) from exc
+    if "\x00" in text:
+        raise ApplicationError(
+            "The CSV file contains NUL characters; is it a binary file?",
+            errors=[{"field": "file", "message": "contains NUL characters"}],
+        )
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     types = {rule.name: rule.type for rule in schema.features}
@@ -65,6 +77,8 @@ def parse_reference_csv(content: bytes, schema: Schema) -> list[dict[str, Any]]:
             })
     except csv.Error as exc:
         raise ApplicationError(f"Unreadable CSV: {exc}.", errors=[{"field": "file", "message": str(exc)}]) from exc
+    if not rows:
+        raise ApplicationError("The CSV file has a header but no rows.", errors=[{"field": "file", "message": "no rows"}])
     return rows
 
 
@@ -135,7 +149,12 @@ def reference_upload(*, version: ModelVersion, rows: Any, source: str, uploaded_
         has_scores=any(row.get("score") is not None for _, row in clean),
         has_labels=any(row.get("label") is not None for _, row in clean),
         uploaded_by=uploaded_by if getattr(uploaded_by, "pk", None) else None,
+        profile_spec=spec_from_reference_rows(
+            schema, [{"features": features, "score": row.get("score")} for features, row in clean]
+        ).to_json(),
     )
+    # New bins: the version's profiles are recomputed from its stored rows once this commits.
+    transaction.on_commit(lambda: profiles_rebuild_task.delay(version.pk))
     ReferenceRow.objects.bulk_create(
         [
             ReferenceRow(dataset=dataset, features=features, prediction=row["prediction"],

@@ -50,7 +50,8 @@ def model_create(
 ) -> MonitoredModel:
     if MonitoredModel.objects.filter(slug=slug).exists():
         raise ApplicationError(
-            f"A model with slug '{slug}' already exists.", errors=[{"field": "slug", "message": "already taken"}],
+            f"A model with slug '{slug}' already exists.",
+            errors=[{"field": "slug", "message": "already taken"}],
             status=409,
         )
     model = MonitoredModel(
@@ -90,12 +91,13 @@ def _check_schema(features: list[dict[str, Any]], task: str) -> list[FeatureSpec
         name = feature["name"]
         if name in seen:
             raise ApplicationError(
-                f"Feature '{name}' is declared twice.", errors=[{"field": f"{prefix}name", "message": "duplicate"}]
+                f"Feature '{name}' is declared twice.",
+                errors=[{"field": f"{prefix}name", "message": "duplicate"}],
             )
         seen.add(name)
         if feature.get("pii") == "hash" and feature.get("type") != "categorical":
             raise ApplicationError(
-                f"Feature '{name}': only categorical features can be hashed (a hash keeps equality, not order).",
+                f"Feature '{name}': only categorical features can be hashed (a hash keeps equality only).",
                 errors=[{"field": f"{prefix}pii", "message": "hash is only for categorical features"}],
             )
         spec = FeatureSpec(
@@ -127,7 +129,9 @@ def _full_clean_spec(spec: FeatureSpec, prefix: str) -> None:
             for name, messages in exc.message_dict.items()
             for msg in messages
         ]
-        raise ApplicationError(f"Invalid feature '{spec.name}'. " + errors[0]["message"], errors=errors) from exc
+        raise ApplicationError(
+            f"Invalid feature '{spec.name}'. " + errors[0]["message"], errors=errors
+        ) from exc
 
 
 @transaction.atomic
@@ -166,7 +170,9 @@ def version_create(
     for spec in specs:
         spec.version = mv
     FeatureSpec.objects.bulk_create(specs)
-    StageChange.objects.create(version=mv, from_stage="", to_stage=stage, changed_by=user, reason="registered")
+    StageChange.objects.create(
+        version=mv, from_stage="", to_stage=stage, changed_by=user, reason="registered"
+    )
     if stage == Stage.PRODUCTION:
         _archive_other_production(mv, user)
     return mv
@@ -174,9 +180,16 @@ def version_create(
 
 def _archive_other_production(mv: ModelVersion, user: Any) -> None:
     """One production version per model: the previous one moves to archived, on the record."""
-    for other in ModelVersion.objects.select_for_update().filter(model=mv.model, stage=Stage.PRODUCTION).exclude(pk=mv.pk):
+    for other in (
+        ModelVersion.objects.select_for_update()
+        .filter(model=mv.model, stage=Stage.PRODUCTION)
+        .exclude(pk=mv.pk)
+    ):
         StageChange.objects.create(
-            version=other, from_stage=other.stage, to_stage=Stage.ARCHIVED, changed_by=user,
+            version=other,
+            from_stage=other.stage,
+            to_stage=Stage.ARCHIVED,
+            changed_by=user,
             reason=f"replaced by {mv.version}",
         )
         other.stage = Stage.ARCHIVED
@@ -184,16 +197,21 @@ def _archive_other_production(mv: ModelVersion, user: Any) -> None:
 
 
 @transaction.atomic
-def version_set_stage(*, version: ModelVersion, stage: str, changed_by: Any = None, reason: str = "") -> ModelVersion:
+def version_set_stage(
+    *, version: ModelVersion, stage: str, changed_by: Any = None, reason: str = ""
+) -> ModelVersion:
     if stage not in Stage.values:
         raise ApplicationError(
-            f"Unknown stage '{stage}'.", errors=[{"field": "stage", "message": f"one of {', '.join(Stage.values)}"}]
+            f"Unknown stage '{stage}'.",
+            errors=[{"field": "stage", "message": f"one of {', '.join(Stage.values)}"}],
         )
     locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if locked.stage == stage:
         return locked
     user = changed_by if getattr(changed_by, "pk", None) else None
-    StageChange.objects.create(version=locked, from_stage=locked.stage, to_stage=stage, changed_by=user, reason=reason)
+    StageChange.objects.create(
+        version=locked, from_stage=locked.stage, to_stage=stage, changed_by=user, reason=reason
+    )
     locked.stage = stage
     locked.save(update_fields=["stage"])
     if stage == Stage.PRODUCTION:

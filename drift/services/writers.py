@@ -14,11 +14,11 @@ from psycopg.types.json import set_json_dumps
 from drift.models import PredictionLog
 from drift.validation import CleanPrediction
 
-_COLUMNS = (
+COLUMNS = (
     "model_id", "version_id", "record_id", "timestamp", "received_at", "features", "prediction", "score",
     "latency_ms", "status", "attributions", "lineage", "is_late", "value_issues",
 )
-_TYPES = (
+COLUMN_TYPES = (
     "int8", "int8", "varchar", "timestamptz", "timestamptz", "jsonb", "jsonb", "float8",
     "float8", "varchar", "jsonb", "jsonb", "bool", "jsonb",
 )
@@ -39,9 +39,9 @@ def _copy_rows(cursor: object, table: str, rows: Sequence[CleanPrediction], mode
                received_at: datetime) -> None:
     raw = cursor.cursor  # type: ignore[attr-defined]  # Django's wrapper around the psycopg cursor
     set_json_dumps(orjson.dumps, raw)
-    columns = ", ".join(f'"{c}"' for c in _COLUMNS)
+    columns = ", ".join(f'"{c}"' for c in COLUMNS)
     with raw.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(list(_TYPES))
+        copy.set_types(list(COLUMN_TYPES))
         for r in rows:
             copy.write_row((
                 model_id, version_id, r.record_id, r.timestamp, received_at, r.features,
@@ -65,7 +65,7 @@ def _insert_postgres(rows: Sequence[CleanPrediction], model_id: int, version_id:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS _incoming (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
         cursor.execute("TRUNCATE _incoming")
         _copy_rows(cursor, "_incoming", rows, model_id, version_id, received_at)
-        columns = ", ".join(f'"{c}"' for c in _COLUMNS)
+        columns = ", ".join(f'"{c}"' for c in COLUMNS)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming "
             "ON CONFLICT (model_id, record_id) DO NOTHING RETURNING record_id"

@@ -50,7 +50,8 @@ def bootstrap_distribution(
     """Return ``n_resamples`` bootstrap replicates of ``statistic(*arrays)``.
 
     Rows are resampled jointly across ``arrays`` (all the same length ``n``). Each resample has
-    ``min(n, max_rows)`` rows. Replicates that the statistic leaves undefined stay NaN.
+    ``min(n, max_rows)`` rows. A statistic may return several values per resample (shape
+    ``(B, k)``), e.g. all fairness gaps at once. Undefined replicates stay NaN.
 
     Example:
         >>> x = np.arange(10.0)
@@ -60,13 +61,45 @@ def bootstrap_distribution(
     n = len(arrays[0])
     m = min(n, max_rows)
     rng = np.random.default_rng(seed)
-    out = np.empty(n_resamples, dtype=float)
+    batches = []
     for start in range(0, n_resamples, _BATCH):
-        size = min(_BATCH, n_resamples - start)
-        idx = rng.integers(0, n, size=(size, m))
+        idx = rng.integers(0, n, size=(min(_BATCH, n_resamples - start), m))
         with np.errstate(divide="ignore", invalid="ignore"):
-            out[start : start + size] = statistic(*(a[idx] for a in arrays))
-    return out
+            batches.append(np.asarray(statistic(*(a[idx] for a in arrays)), dtype=float))
+    return np.concatenate(batches)
+
+
+def percentile_interval(
+    replicates: NDArray[np.float64],
+    point: float,
+    *,
+    n_rows: int,
+    level: float = 0.95,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> ConfidenceInterval | None:
+    """Percentile interval from the replicates of a statistic whose estimate is ``point``.
+
+    When ``n_rows > max_rows`` the replicates came from ``m = max_rows`` rows; their deviations
+    are shrunk by ``sqrt(m / n)`` (m-out-of-n bootstrap of a root-n-consistent statistic), so the
+    interval has the width of an n-row bootstrap. None when the statistic is undefined on the
+    data or on more than half of the replicates: an interval built from the minority of
+    resamples where, say, a rare class showed up would be biased.
+
+    Example:
+        >>> ci = percentile_interval(np.linspace(0.0, 1.0, 101), 0.5, n_rows=100, level=0.9)
+        >>> round(ci.low, 3), round(ci.high, 3), ci.n_resamples
+        (0.05, 0.95, 101)
+    """
+    total = len(replicates)
+    reps = replicates[np.isfinite(replicates)]
+    if not np.isfinite(point) or len(reps) < max(total / 2, 2):
+        return None
+    m = min(n_rows, max_rows)
+    if m < n_rows:
+        reps = point + (reps - reps.mean()) * np.sqrt(m / n_rows)
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(reps, [alpha, 1.0 - alpha])
+    return ConfidenceInterval(float(low), float(high), level, total)
 
 
 def bootstrap_ci(
@@ -77,12 +110,9 @@ def bootstrap_ci(
     seed: int = 0,
     max_rows: int = DEFAULT_MAX_ROWS,
 ) -> ConfidenceInterval | None:
-    """Percentile bootstrap interval of ``statistic`` over jointly resampled rows.
+    """Percentile bootstrap interval of a scalar ``statistic`` over jointly resampled rows.
 
-    When ``n > max_rows`` the replicates come from ``m = max_rows`` rows; their deviations from
-    the full-data estimate are shrunk by ``sqrt(m / n)`` (m-out-of-n bootstrap for a
-    root-n-consistent statistic), so the interval has the width of an n-row bootstrap.
-    Returns None when the statistic is undefined on the data or on most replicates.
+    See ``percentile_interval`` for the row cap and when the answer is None.
 
     Example:
         >>> y = np.array([0.0, 1.0] * 50)
@@ -95,15 +125,7 @@ def bootstrap_ci(
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         point = float(statistic(*arrays))
-    reps = bootstrap_distribution(statistic, *arrays, n_resamples=n_resamples, seed=seed, max_rows=max_rows)
-    reps = reps[np.isfinite(reps)]
-    # A statistic undefined on most resamples (e.g. AUC with a handful of positives) has no
-    # trustworthy interval; saying so beats reporting one built from a biased subset.
-    if not np.isfinite(point) or len(reps) < n_resamples / 2:
+    if not np.isfinite(point):
         return None
-    m = min(n, max_rows)
-    if m < n:
-        reps = point + (reps - reps.mean()) * np.sqrt(m / n)
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(reps, [alpha, 1.0 - alpha])
-    return ConfidenceInterval(float(low), float(high), level, n_resamples)
+    reps = bootstrap_distribution(statistic, *arrays, n_resamples=n_resamples, seed=seed, max_rows=max_rows)
+    return percentile_interval(reps, point, n_rows=n, level=level, max_rows=max_rows)

@@ -18,6 +18,9 @@ reference (``R`` rows). The distances used here have a null that shrinks like ``
 20k reference gets a threshold ~0.55 times the one measured on 10k chunks. The test suite checks
 that the false-alarm rate stays near ``1 - QUANTILE`` for windows smaller and larger than ``R``.
 
+Learn once per (reference, nominal window size) and cache; :func:`rescale_threshold` follows the
+actual non-null count of each window by the same scaling, without re-simulating.
+
 **Threshold.** The ``QUANTILE`` (99.5th percentile) of the rescaled null, raised to any floor left
 by false alarms, and clipped to per-method ``BOUNDS``: the lower bound is the smallest change worth
 an event on huge windows (where the null is ~0), the upper bound stops tiny windows or repeated
@@ -114,8 +117,9 @@ def _build(
     lower, upper = BOUNDS[method]
     null = raw_null * _scale(method, chunk, reference, window)
     value = _resolve(null, quantile, 0.0, lower, upper)
-    return LearnedThreshold(method, value, tuple(float(v) for v in null), quantile, lower, upper, 0.0,
-                            chunk, window, reference)
+    return LearnedThreshold(
+        method, value, tuple(float(v) for v in null), quantile, lower, upper, 0.0, chunk, window, reference
+    )
 
 
 def _too_small(
@@ -239,6 +243,26 @@ def learn_thresholds_samples(
     return {m: _build(m, raw[m], chunk, total, int(window_size), quantile) for m in methods}
 
 
+def rescale_threshold(threshold: LearnedThreshold, window_size: int) -> LearnedThreshold:
+    """The same threshold for another window size, by the ``n_eff`` scaling of the null.
+
+    Lets the engine learn once per (reference, nominal window size) and follow the actual number
+    of non-null values in each window without re-simulating. A false-alarm floor is kept as is.
+
+    Example:
+        >>> th = learn_thresholds_binned([500] * 20, 1_000, methods=("ks",))["ks"]
+        >>> rescale_threshold(th, 4_000).value < th.value
+        True
+    """
+    if window_size == threshold.window_size or not threshold.null or window_size < 1:
+        return threshold
+    ref, old, new = threshold.reference_size, threshold.window_size, int(window_size)
+    factor = ((old * ref / (old + ref)) / (new * ref / (new + ref))) ** _EXPONENT.get(threshold.method, 0.5)
+    null = tuple(v * factor for v in threshold.null)
+    value = _resolve(null, threshold.quantile, threshold.floor, threshold.lower, threshold.upper)
+    return replace(threshold, null=null, value=value, window_size=int(window_size))
+
+
 def update_threshold(
     threshold: LearnedThreshold, effect_size: float, *, false_alarm: bool = False, memory: int = MAX_NULL
 ) -> LearnedThreshold:
@@ -327,6 +351,13 @@ def decide(
             reason = f"{effect} above threshold {th:.3g} but not significant after BH (p={test.p_value:.2g})"
         else:
             reason = f"{effect} within threshold {th:.3g}"
-        out[name] = DriftDecision(bool(above and sig), test.effect_method, test.effect_size, float(th),
-                                  test.p_value, bool(sig), reason)
+        out[name] = DriftDecision(
+            bool(above and sig),
+            test.effect_method,
+            test.effect_size,
+            float(th),
+            test.p_value,
+            bool(sig),
+            reason,
+        )
     return out
