@@ -151,7 +151,12 @@ def discretise(
 
 
 def entropy(codes: ArrayLike) -> float:
-    """Plug-in Shannon entropy in nats. Example: ``entropy([0, 1, 0, 1])`` is ln 2 ~ 0.6931."""
+    """Plug-in Shannon entropy in nats.
+
+    Example:
+        >>> round(entropy([0, 1, 0, 1]), 4)  # ln 2
+        0.6931
+    """
     counts = np.unique(np.asarray(codes), return_counts=True)[1]
     p = counts / counts.sum()
     return float(-np.sum(p * np.log(p))) if len(p) else float("nan")

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -69,8 +70,8 @@ def bin_edges(prob: ArrayLike, *, n_bins: int = 10, strategy: str = "uniform") -
 
 
 def _binned(
-    y_true: ArrayLike, prob: ArrayLike, edges: NDArray, positive_label: object
-) -> tuple[NDArray, NDArray, NDArray]:
+    y_true: ArrayLike, prob: ArrayLike, edges: NDArray[Any], positive_label: object
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """Per-bin row counts, sums of predictions and sums of outcomes."""
     y = (np.asarray(y_true) == positive_label).astype(float)
     p = np.asarray(prob, dtype=float)

@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -61,7 +62,7 @@ class IsotonicCalibrator:
 
     def predict(self, scores: ArrayLike) -> NDArray[np.float64]:
         """Calibrated probabilities for ``scores``."""
-        return np.interp(np.asarray(scores, dtype=float), self.x, self.y)
+        return np.asarray(np.interp(np.asarray(scores, dtype=float), self.x, self.y), dtype=np.float64)
 
     def as_dict(self) -> dict[str, list[float]]:
         """JSON-ready form, to store with the reference profile."""
@@ -170,7 +171,7 @@ def _metric(value: float, se: float, z: float, why: str) -> EstimatedMetric:
     return EstimatedMetric(value, se, max(0.0, value - z * se), min(1.0, value + z * se))
 
 
-def _auc_standard_error(probs: NDArray, scores: NDArray, n_simulations: int, seed: int) -> float:
+def _auc_standard_error(probs: NDArray[Any], scores: NDArray[Any], n_simulations: int, seed: int) -> float:
     # Scores are fixed within the window, so their mid-ranks are too: each simulated labelling's
     # AUC is the Mann-Whitney (sum of positive ranks - P(P + 1)/2) / (P N), one matrix product.
     n = len(probs)
@@ -196,13 +197,15 @@ def estimate_performance(
     y_pred: ArrayLike | None = None,
     *,
     threshold: float = 0.5,
+    positive_label: object = 1,
     z: float = 3.0,
     n_simulations: int = 200,
     seed: int = 0,
 ) -> EstimatedPerformance:
     """Estimate accuracy, precision, recall, F1 and ROC AUC of a window without labels.
 
-    ``y_pred`` are the model's predicted 0/1 labels; without them, ``scores >= threshold``.
+    ``y_pred`` are the model's predicted labels (positive when equal to ``positive_label``);
+    without them, ``scores >= threshold``.
     ``n_simulations`` label draws give the AUC's standard error (0 skips it).
 
     Example:
@@ -212,7 +215,7 @@ def estimate_performance(
         (0.8, 0.85)
     """
     s = np.asarray(scores, dtype=float)
-    pred = (s >= threshold) if y_pred is None else np.asarray(y_pred).astype(bool)
+    pred = (s >= threshold) if y_pred is None else np.asarray(y_pred) == positive_label
     n = len(s)
     if n == 0:
         empty = EstimatedMetric(None, reason="empty window")

@@ -35,6 +35,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -91,7 +92,9 @@ class AttributeFairness:
     four_fifths_passed: bool | None = None
 
 
-def sensitive_combinations(sensitive: Mapping[str, ArrayLike], *, max_order: int = 2) -> dict[str, NDArray]:
+def sensitive_combinations(
+    sensitive: Mapping[str, ArrayLike], *, max_order: int = 2
+) -> dict[str, NDArray[Any]]:
     """Each attribute, then each intersection of up to ``max_order`` attributes, as row labels.
 
     Example:
@@ -99,31 +102,56 @@ def sensitive_combinations(sensitive: Mapping[str, ArrayLike], *, max_order: int
         >>> combos["sex & age"].tolist()
         ['F & young', 'M & old']
     """
-    columns = {name: np.asarray(values).astype(str) for name, values in sensitive.items()}
-    out = dict(columns)
+    return {name: names[codes] for name, (names, codes) in _groupings(sensitive, max_order).items()}
+
+
+def _groupings(
+    sensitive: Mapping[str, ArrayLike], max_order: int
+) -> dict[str, tuple[NDArray[Any], NDArray[np.intp]]]:
+    """(group names, per-row group code) for each attribute and intersection.
+
+    Intersections combine integer codes, not strings: sorting a million joined strings per
+    intersection would dominate the whole report.
+    """
+    base: dict[str, tuple[NDArray[Any], NDArray[np.intp]]] = {}
+    for name, values in sensitive.items():
+        names, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
+        base[name] = (names, codes.astype(np.intp))
+    out = dict(base)
     for order in range(2, max_order + 1):
-        for names in itertools.combinations(columns, order):
-            label = columns[names[0]]
-            for name in names[1:]:
-                label = np.char.add(np.char.add(label, SEPARATOR), columns[name])
-            out[SEPARATOR.join(names)] = label
+        for combo in itertools.combinations(base, order):
+            key = np.zeros(len(base[combo[0]][1]), dtype=np.int64)
+            for name in combo:
+                key = key * len(base[name][0]) + base[name][1]
+            used, codes = np.unique(key, return_inverse=True)
+            labels, rest = [], used
+            for name in reversed(combo):
+                size = len(base[name][0])
+                labels.append(base[name][0][rest % size])
+                rest = rest // size
+            names = labels[-1]
+            for part in reversed(labels[:-1]):
+                names = np.char.add(np.char.add(names, SEPARATOR), part)
+            out[SEPARATOR.join(combo)] = (names, codes.astype(np.intp))
     return out
 
 
-def _rates(codes: NDArray, num: NDArray, den: NDArray, k: int) -> NDArray[np.float64]:
-    """Per-group sum(num) / sum(den) over the last axis, for group codes 0..k-1 (k = ignored)."""
+def _group_rates(codes: NDArray[Any], cell: NDArray[Any], k: int) -> NDArray[np.float64]:
+    """Selection rate, TPR and FPR per group (shape ``(..., 3, k)``), reducing the last axis.
+
+    ``cell`` = 2 * prediction + label, so one bincount over (row, group, cell) yields the whole
+    per-group confusion matrix; code k collects the ignored rows.
+    """
     lead = codes.shape[:-1]
     rows = int(np.prod(lead, dtype=np.int64))
-    flat = (np.arange(rows).reshape(*lead, 1) * (k + 1) + codes).ravel()
-    size = rows * (k + 1)
-    top = np.bincount(flat, np.broadcast_to(num, codes.shape).ravel().astype(float), size)
-    bottom = np.bincount(flat, np.broadcast_to(den, codes.shape).ravel().astype(float), size)
+    flat = ((np.arange(rows).reshape(*lead, 1) * (k + 1) + codes) * 4 + cell).ravel()
+    counts = np.bincount(flat, minlength=rows * (k + 1) * 4).reshape(*lead, k + 1, 4)[..., :k, :]
+    tn, fn, fp, tp = (counts[..., i].astype(float) for i in range(4))
     with np.errstate(divide="ignore", invalid="ignore"):
-        rates = (top / np.where(bottom > 0, bottom, np.nan)).reshape(*lead, k + 1)
-    return rates[..., :k]
+        return np.stack([(tp + fp) / (tp + fp + tn + fn), tp / (tp + fn), fp / (fp + tn)], axis=-2)
 
 
-def _difference_and_ratio(rates: NDArray, ref: int | None) -> tuple[NDArray, NDArray]:
+def _difference_and_ratio(rates: NDArray[Any], ref: int | None) -> tuple[NDArray[Any], NDArray[Any]]:
     """Spread of group rates (last axis), ignoring NaN groups; NaN with fewer than two groups."""
     ok = np.isfinite(rates)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -142,19 +170,19 @@ def _difference_and_ratio(rates: NDArray, ref: int | None) -> tuple[NDArray, NDA
 
 
 def _gaps(
-    codes: NDArray,
-    pred: NDArray,
-    label: NDArray,
+    codes: NDArray[Any],
+    cell: NDArray[Any],
     *,
     k: int,
     ref: int | None,
-    tpr_ok: NDArray,
-    fpr_ok: NDArray,
+    tpr_ok: NDArray[Any],
+    fpr_ok: NDArray[Any],
 ) -> NDArray[np.float64]:
     """[DP difference, DP ratio, equal-opportunity difference, equalised-odds difference]."""
-    dp_diff, dp_ratio = _difference_and_ratio(_rates(codes, pred, np.ones_like(pred), k), ref)
-    tpr = np.where(tpr_ok, _rates(codes, pred & label, label, k), np.nan)
-    fpr = np.where(fpr_ok, _rates(codes, pred & ~label, ~label, k), np.nan)
+    rates = _group_rates(codes, cell, k)
+    dp_diff, dp_ratio = _difference_and_ratio(rates[..., 0, :], ref)
+    tpr = np.where(tpr_ok, rates[..., 1, :], np.nan)
+    fpr = np.where(fpr_ok, rates[..., 2, :], np.nan)
     eo, _ = _difference_and_ratio(tpr, ref)
     fo, _ = _difference_and_ratio(fpr, ref)
     with np.errstate(invalid="ignore"):
@@ -194,8 +222,8 @@ def fairness_report(
     settings = _Settings(min_group_size, min_outcomes, four_fifths, n_resamples, seed)
     refs = reference_groups or {}
     return tuple(
-        _attribute_fairness(attribute, rows, pred, label, p, refs.get(attribute), settings)
-        for attribute, rows in sensitive_combinations(sensitive, max_order=max_order).items()
+        _attribute_fairness(attribute, names, codes, pred, label, p, refs.get(attribute), settings)
+        for attribute, (names, codes) in _groupings(sensitive, max_order).items()
     )
 
 
@@ -210,14 +238,15 @@ class _Settings:
 
 def _attribute_fairness(
     attribute: str,
-    groups_of_rows: NDArray,
+    names: NDArray[Any],
+    inverse: NDArray[np.intp],
     pred: NDArray[np.bool_],
     label: NDArray[np.bool_] | None,
-    prob: NDArray | None,
+    prob: NDArray[Any] | None,
     ref_name: str | None,
     settings: _Settings,
 ) -> AttributeFairness:
-    names, inverse, sizes = np.unique(groups_of_rows, return_inverse=True, return_counts=True)
+    sizes = np.bincount(inverse, minlength=len(names))
     judged = sizes >= settings.min_group_size
     # Rows of groups too small to judge go to an ignored code k, so they weigh on no rate.
     k = int(judged.sum())
@@ -227,8 +256,9 @@ def _attribute_fairness(
     y = label if label is not None else np.zeros_like(pred)
     tpr_ok = np.bincount(codes, weights=y, minlength=k + 1)[:k] >= settings.min_outcomes
     fpr_ok = np.bincount(codes, weights=~y, minlength=k + 1)[:k] >= settings.min_outcomes
+    cell = (2 * pred + y).astype(np.int8)
     kernel = partial(_gaps, k=k, ref=ref, tpr_ok=tpr_ok, fpr_ok=fpr_ok)
-    point = kernel(codes, pred, y)
+    point = kernel(codes, cell)
 
     why = None
     if ref_name is not None and ref is None:
@@ -238,18 +268,28 @@ def _attribute_fairness(
     cis: list[ConfidenceInterval | None] = [None] * 4
     if settings.n_resamples and why is None:
         reps = bootstrap_distribution(
-            kernel, codes, pred, y, n_resamples=settings.n_resamples, seed=settings.seed
+            kernel, codes, cell, n_resamples=settings.n_resamples, seed=settings.seed
         )
         cis = [percentile_interval(reps[:, i], point[i], n_rows=len(codes)) for i in range(4)]
     gaps = [_gap(point[i], cis[i], why) for i in range(4)]
     if label is None:
         gaps[2] = gaps[3] = Gap(None, reason="no labels")
 
-    groups = _group_stats(names, sizes, judged, codes, pred, label, prob, tpr_ok, fpr_ok, settings)
+    groups = _group_stats(names, sizes, judged, codes, cell, label, prob, tpr_ok, fpr_ok, settings)
     eces = [g.ece for g in groups if g.ece is not None]
     calib = Gap(max(eces) - min(eces)) if len(eces) >= 2 else Gap(None, reason="needs labels and scores")
     passed = gaps[1].value >= FOUR_FIFTHS if settings.four_fifths and gaps[1].value is not None else None
-    return AttributeFairness(attribute, groups, ref_name if ref is not None else None, *gaps, calib, passed)
+    return AttributeFairness(
+        attribute=attribute,
+        groups=groups,
+        reference_group=ref_name if ref is not None else None,
+        demographic_parity_difference=gaps[0],
+        demographic_parity_ratio=gaps[1],
+        equal_opportunity_difference=gaps[2],
+        equalized_odds_difference=gaps[3],
+        calibration_gap=calib,
+        four_fifths_passed=passed,
+    )
 
 
 def _gap(value: float, ci: ConfidenceInterval | None, why: str | None) -> Gap:
@@ -259,22 +299,18 @@ def _gap(value: float, ci: ConfidenceInterval | None, why: str | None) -> Gap:
 
 
 def _group_stats(
-    names: NDArray,
-    sizes: NDArray,
-    judged: NDArray,
-    codes: NDArray,
-    pred: NDArray,
-    label: NDArray | None,
-    prob: NDArray | None,
-    tpr_ok: NDArray,
-    fpr_ok: NDArray,
+    names: NDArray[Any],
+    sizes: NDArray[Any],
+    judged: NDArray[Any],
+    codes: NDArray[Any],
+    cell: NDArray[Any],
+    label: NDArray[Any] | None,
+    prob: NDArray[Any] | None,
+    tpr_ok: NDArray[Any],
+    fpr_ok: NDArray[Any],
     settings: _Settings,
 ) -> tuple[GroupStats, ...]:
-    k = int(judged.sum())
-    y = label if label is not None else np.zeros_like(pred)
-    selection = _rates(codes, pred, np.ones_like(pred), k)
-    tpr = _rates(codes, pred & y, y, k)
-    fpr = _rates(codes, pred & ~y, ~y, k)
+    selection, tpr, fpr = _group_rates(codes, cell, int(judged.sum()))
     out, j = [], 0
     for name, size, ok in zip(names.tolist(), sizes.tolist(), judged.tolist(), strict=True):
         if not ok:
@@ -282,7 +318,9 @@ def _group_stats(
             out.append(GroupStats(name, size, None, reason=why))
             continue
         rows = codes == j
-        ece = calibration_error(y[rows], prob[rows], positive_label=True).ece if prob is not None else None
+        ece = None
+        if prob is not None and label is not None:
+            ece = calibration_error(label[rows], prob[rows], positive_label=True).ece
         has_labels = label is not None
         out.append(
             GroupStats(

@@ -42,6 +42,9 @@ MIN_AUC = 0.55  # below this a distinguishable shift is too small to act on
 MAX_PRODUCT_FEATURES = 20  # pairwise products only among the first 20 numeric columns
 MAX_CATEGORIES = 20  # one-hot for the 20 most common reference categories, the rest -> "other"
 MIN_ROWS = 20
+#: The window's mean error must also exceed the reference's by 2 %: at thousands of rows a smaller
+#: rise can be significant yet is not worth an event.
+MIN_INCREASE = 0.02
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class PCAModel:
     center: FloatArray  # mean of the standardised reference (0 up to imputation)
     components: FloatArray  # (k, d), orthonormal rows
     explained: float  # share of variance the k components explain
+    rank: int  # directions with any reference variance; k == rank leaves nothing to reconstruct
 
 
 @dataclass(frozen=True)
@@ -100,12 +104,13 @@ def _standardise(data: ArrayLike, medians: FloatArray, means: FloatArray, scales
     return (np.where(np.isnan(x), medians, x) - means) / scales
 
 
-def _top_components(cov: FloatArray, variance: float, k: int | None = None) -> tuple[FloatArray, float]:
+def _top_components(cov: FloatArray, variance: float, k: int | None = None) -> tuple[FloatArray, float, int]:
     values, vectors = np.linalg.eigh(cov)
     values, vectors = np.clip(values[::-1], 0.0, None), vectors[:, ::-1]
     share = np.cumsum(values) / values.sum() if values.sum() > 0 else np.ones_like(values)
     k = int(np.searchsorted(share, variance - 1e-12) + 1) if k is None else k
-    return vectors[:, :k].T, float(share[k - 1])
+    rank = int((values > 1e-10 * max(values[0], 1e-300)).sum())
+    return vectors[:, :k].T, float(share[k - 1]), rank
 
 
 def fit_pca(reference: ArrayLike, *, variance: float = VARIANCE) -> PCAModel:
@@ -120,16 +125,15 @@ def fit_pca(reference: ArrayLike, *, variance: float = VARIANCE) -> PCAModel:
     medians, means, scales = _prepare(reference)
     z = _standardise(reference, medians, means, scales)
     center = z.mean(axis=0)
-    components, explained = _top_components(
-        np.cov(z - center, rowvar=False).reshape(z.shape[1], -1), variance
-    )
-    return PCAModel(medians, means, scales, center, components, explained)
+    cov = np.cov(z - center, rowvar=False).reshape(z.shape[1], -1)
+    components, explained, rank = _top_components(cov, variance)
+    return PCAModel(medians, means, scales, center, components, explained, rank)
 
 
 def _errors(z: FloatArray, center: FloatArray, components: FloatArray) -> FloatArray:
     r = z - center
-    resid = (r**2).sum(axis=1) - ((r @ components.T) ** 2).sum(axis=1)
-    return np.sqrt(np.maximum(resid, 0.0) / z.shape[1])
+    resid = r - (r @ components.T) @ components  # explicit residual: no cancellation near 0
+    return np.sqrt((resid**2).mean(axis=1))
 
 
 def reconstruction_error(model: PCAModel, data: ArrayLike) -> FloatArray:
@@ -181,7 +185,7 @@ def learn_pca_threshold(
         rest_n = n - chunk
         rest_mean = (total_sum - zc.sum(axis=0)) / rest_n
         cov = (total_scatter - zc.T @ zc) / rest_n - np.outer(rest_mean, rest_mean)
-        components, _ = _top_components(cov, VARIANCE, k)
+        components, _, _ = _top_components(cov, VARIANCE, k)
         null[b] = _errors(zc, rest_mean, components).mean()
     spread = float(null.std(ddof=1) * np.sqrt(chunk / max(int(window_size), 1)))
     center = float(null.mean())
@@ -216,11 +220,19 @@ def pca_drift(
             "pca_reconstruction", 0.0, 0.0, 0.0, 1.0, False, n_ref, n_cur, False, reason
         )
     model = model or fit_pca(ref)
+    if model.components.shape[0] >= model.rank:
+        reason = (
+            f"{model.components.shape[0]} components keep all the reference variance: nothing to reconstruct"
+        )
+        return MultivariateResult(
+            "pca_reconstruction", 0.0, 0.0, 0.0, 1.0, False, n_ref, n_cur, False, reason
+        )
     threshold = threshold or learn_pca_threshold(ref, n_cur, model=model, seed=seed)
     stat = float(reconstruction_error(model, cur).mean())
     p = float(stats.norm.sf((stat - threshold.center) / threshold.spread)) if threshold.spread > 0 else 1.0
+    limit = max(threshold.value, threshold.center * (1 + MIN_INCREASE))
     return MultivariateResult(
-        "pca_reconstruction", stat, threshold.center, threshold.value, p, stat > threshold.value, n_ref, n_cur
+        "pca_reconstruction", stat, threshold.center, limit, p, stat > limit, n_ref, n_cur
     )
 
 

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from drift.stats.bootstrap import DEFAULT_RESAMPLES, ConfidenceInterval, bootstrap_ci
+from drift.stats.bootstrap import DEFAULT_MAX_ROWS, DEFAULT_RESAMPLES, ConfidenceInterval, bootstrap_many
 
 # Probabilities are clipped before the logarithm so a confident mistake costs ~34.5 nats, not inf.
 _LOG_EPS = 1e-15
@@ -67,32 +68,32 @@ class PrecisionRecallF1:
 # --- vectorised kernels (reduce over the last axis) ------------------------------------------
 
 
-def _ratio(num: NDArray, den: NDArray) -> NDArray[np.float64]:
+def _ratio(num: NDArray[Any], den: NDArray[Any]) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
-def _finite_mean(stack: NDArray, axis: int = 0) -> NDArray[np.float64]:
+def _finite_mean(stack: NDArray[Any], axis: int = 0) -> NDArray[np.float64]:
     """Mean over ``axis`` ignoring NaN, NaN where nothing is finite (nanmean without the warning)."""
     ok = np.isfinite(stack)
     return _ratio(np.where(ok, stack, 0.0).sum(axis=axis), ok.sum(axis=axis))
 
 
-def _prf(t: NDArray[np.bool_], p: NDArray[np.bool_]) -> tuple[NDArray, NDArray, NDArray]:
+def _prf(t: NDArray[np.bool_], p: NDArray[np.bool_]) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     tp = (t & p).sum(axis=-1)
     fp = (~t & p).sum(axis=-1)
     fn = (t & ~p).sum(axis=-1)
     return _ratio(tp, tp + fp), _ratio(tp, tp + fn), _ratio(2 * tp, 2 * tp + fp + fn)
 
 
-def _macro_prf(ti: NDArray, pi: NDArray, k: int) -> tuple[NDArray, NDArray, NDArray]:
+def _macro_prf(ti: NDArray[Any], pi: NDArray[Any], k: int) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     per_class = [_prf(ti == c, pi == c) for c in range(k)]
     prec, rec, f1 = (np.stack(v) for v in zip(*per_class, strict=True))
     return _finite_mean(prec), _finite_mean(rec), _finite_mean(f1)
 
 
 def _auc_from_codes(
-    codes: NDArray[np.intp], pos_w: NDArray, neg_w: NDArray, n_codes: int
+    codes: NDArray[np.intp], pos_w: NDArray[Any], neg_w: NDArray[Any], n_codes: int
 ) -> NDArray[np.float64]:
     """Mann-Whitney AUC from dense score ranks ``codes`` (0 = lowest score), last axis.
 
@@ -113,17 +114,36 @@ def _auc_from_codes(
     return auc.reshape(lead) if lead else auc[0]
 
 
-def _logloss_binary(t: NDArray, prob: NDArray) -> NDArray[np.float64]:
+def _auc_by_sorting(codes: NDArray[Any], y: NDArray[Any]) -> NDArray[np.float64]:
+    """Mann-Whitney AUC of 0/1 labels ``y`` over the last axis, for many distinct scores.
+
+    ``_auc_from_codes`` costs O(distinct scores) per resample; with a million distinct scores
+    sorting each resample is cheaper. A tie between a positive and a negative counts 1/2, which
+    equals the mean of the strict AUCs with ties broken for the positive and for the negative.
+    """
+    n = codes.shape[-1]
+    n_pos = y.sum(axis=-1)
+    positions = np.arange(1, n + 1, dtype=float)
+    rank_sums = []
+    for tie_break in (y, 1 - y):
+        key = codes.astype(np.int64) * 2 + tie_break
+        order = np.argsort(key, axis=-1)
+        rank_sums.append(np.take_along_axis(y, order, axis=-1) @ positions)
+    wins = (rank_sums[0] + rank_sums[1]) / 2 - n_pos * (n_pos + 1) / 2
+    return _ratio(wins, n_pos * (n - n_pos))
+
+
+def _logloss_binary(t: NDArray[Any], prob: NDArray[Any]) -> NDArray[np.float64]:
     q = np.clip(prob, _LOG_EPS, 1 - _LOG_EPS)
-    return -np.mean(np.where(t, np.log(q), np.log1p(-q)), axis=-1)
+    return np.asarray(-np.mean(np.where(t, np.log(q), np.log1p(-q)), axis=-1), dtype=np.float64)
 
 
-def _brier(t: NDArray, prob: NDArray) -> NDArray[np.float64]:
-    return np.mean((prob - t) ** 2, axis=-1)
+def _brier(t: NDArray[Any], prob: NDArray[Any]) -> NDArray[np.float64]:
+    return np.asarray(np.mean((prob - t) ** 2, axis=-1), dtype=np.float64)
 
 
-def _mean_equal(a: NDArray, b: NDArray) -> NDArray[np.float64]:
-    return np.mean(a == b, axis=-1)
+def _mean_equal(a: NDArray[Any], b: NDArray[Any]) -> NDArray[np.float64]:
+    return np.asarray(np.mean(a == b, axis=-1), dtype=np.float64)
 
 
 def encode(values: ArrayLike, labels: ArrayLike) -> NDArray[np.intp]:
@@ -141,7 +161,7 @@ def encode(values: ArrayLike, labels: ArrayLike) -> NDArray[np.intp]:
     return np.where(lab[order][pos] == v, order[pos], -1).astype(np.intp)
 
 
-def _labels(t: NDArray, p: NDArray, labels: ArrayLike | None) -> NDArray:
+def _labels(t: NDArray[Any], p: NDArray[Any], labels: ArrayLike | None) -> NDArray[Any]:
     return np.unique(np.concatenate([t, p])) if labels is None else np.asarray(labels)
 
 
@@ -258,22 +278,24 @@ Kernel = Callable[..., NDArray[np.float64]]
 
 
 def _report(
-    specs: dict[str, tuple[Kernel, tuple[NDArray, ...], str]], n_resamples: int, seed: int
+    specs: dict[str, tuple[Kernel, tuple[NDArray[Any], ...], str]], n_resamples: int, seed: int
 ) -> dict[str, Metric]:
     """Evaluate each ``name: (kernel, arrays, reason if undefined)``; bootstrap defined ones.
 
     All metrics share ``seed``, hence the same resampled rows: their intervals are coherent.
     """
-    out: dict[str, Metric] = {}
-    for name, (kernel, arrays, why) in specs.items():
+    points: dict[str, float] = {}
+    for name, (kernel, arrays, _) in specs.items():
         with np.errstate(divide="ignore", invalid="ignore"):
-            point = float(kernel(*arrays))
-        if not np.isfinite(point):
-            out[name] = Metric(None, why)
-            continue
-        ci = bootstrap_ci(kernel, *arrays, n_resamples=n_resamples, seed=seed) if n_resamples else None
-        out[name] = Metric(point, None, ci)
-    return out
+            points[name] = float(kernel(*arrays))
+    defined = {
+        name: (kernel, arrays) for name, (kernel, arrays, _) in specs.items() if np.isfinite(points[name])
+    }
+    cis = bootstrap_many(defined, n_resamples=n_resamples, seed=seed) if n_resamples else {}
+    return {
+        name: Metric(points[name], None, cis.get(name)) if name in defined else Metric(None, why)
+        for name, (_, _, why) in specs.items()
+    }
 
 
 def binary_classification_performance(
@@ -300,7 +322,7 @@ def binary_classification_performance(
     if len(t) == 0:
         names += ["roc_auc", "log_loss", "brier"] if score is not None else []
         return {name: Metric(None, _EMPTY) for name in names}
-    specs: dict[str, tuple[Kernel, tuple[NDArray, ...], str]] = {
+    specs: dict[str, tuple[Kernel, tuple[NDArray[Any], ...], str]] = {
         "accuracy": (_mean_equal, (t, p), _EMPTY),
         "precision": (lambda a, b: _prf(a, b)[0], (t, p), "no positive predictions"),
         "recall": (lambda a, b: _prf(a, b)[1], (t, p), "no positive labels"),
@@ -311,11 +333,13 @@ def binary_classification_performance(
         s = np.asarray(score, dtype=float)
         values, codes = np.unique(s, return_inverse=True)
         tf = t.astype(float)
-        specs["roc_auc"] = (
-            lambda c, y: _auc_from_codes(c, y, 1 - y, len(values)),
-            (codes, tf),
-            "only one class present",
+        resample_rows = min(len(s), DEFAULT_MAX_ROWS)
+        auc_kernel: Kernel = (
+            (lambda c, y: _auc_from_codes(c, y, 1 - y, len(values)))
+            if len(values) <= resample_rows
+            else _auc_by_sorting
         )
+        specs["roc_auc"] = (auc_kernel, (codes, tf), "only one class present")
         probabilistic = bool(s.min() >= 0 and s.max() <= 1)
         if probabilistic:
             specs["log_loss"] = (_logloss_binary, (t, s), _EMPTY)
@@ -351,7 +375,7 @@ def multiclass_classification_performance(
     k = len(lab)
     ti, pi = encode(t, lab), encode(p, lab)
     why = "no class has a defined value"
-    specs: dict[str, tuple[Kernel, tuple[NDArray, ...], str]] = {
+    specs: dict[str, tuple[Kernel, tuple[NDArray[Any], ...], str]] = {
         "accuracy": (_mean_equal, (t, p), _EMPTY),
         "macro_precision": (lambda a, b: _macro_prf(a, b, k)[0], (ti, pi), why),
         "macro_recall": (lambda a, b: _macro_prf(a, b, k)[1], (ti, pi), why),

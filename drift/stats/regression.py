@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -19,18 +21,28 @@ from drift.stats.performance import _EMPTY, Metric, _ratio, _report
 
 
 def mae(y_true: ArrayLike, y_pred: ArrayLike) -> float:
-    """Mean absolute error. Example: ``mae([1, 2], [2, 4])`` is 1.5."""
+    """Mean absolute error; NaN for an empty window.
+
+    Example:
+        >>> mae([1, 2], [2, 4])
+        1.5
+    """
     t, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     return float(np.mean(np.abs(t - p), axis=-1)) if t.size else float("nan")
 
 
 def rmse(y_true: ArrayLike, y_pred: ArrayLike) -> float:
-    """Root mean squared error. Example: ``rmse([0, 0], [3, 4])`` is about 3.5355."""
+    """Root mean squared error; NaN for an empty window.
+
+    Example:
+        >>> round(rmse([0, 0], [3, 4]), 4)  # sqrt((9 + 16) / 2)
+        3.5355
+    """
     t, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     return float(np.sqrt(np.mean((t - p) ** 2, axis=-1))) if t.size else float("nan")
 
 
-def _mape(t: NDArray, p: NDArray) -> NDArray[np.float64]:
+def _mape(t: NDArray[Any], p: NDArray[Any]) -> NDArray[np.float64]:
     nz = t != 0
     err = np.abs(t - p) / np.where(nz, np.abs(t), 1.0)
     return _ratio(np.where(nz, err, 0.0).sum(axis=-1), nz.sum(axis=-1))
@@ -50,7 +62,7 @@ def mape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     return float(_mape(np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)))
 
 
-def _r2(t: NDArray, p: NDArray) -> NDArray[np.float64]:
+def _r2(t: NDArray[Any], p: NDArray[Any]) -> NDArray[np.float64]:
     ss_res = ((t - p) ** 2).sum(axis=-1)
     ss_tot = ((t - t.mean(axis=-1, keepdims=True)) ** 2).sum(axis=-1)
     return 1.0 - _ratio(ss_res, ss_tot)

@@ -236,6 +236,9 @@ def wasserstein_binned(
     are the smallest/largest values seen on either side (profiles keep min/max); the overflow bins
     stretch to them, capped at one reference range. ``reference_std`` defaults to the binned
     estimate; pass the exact one from the profile's sum and sum of squares when available.
+    On continuous data with 20 tail-refined bins it lands within a few % of the exact distance
+    (above it when extra mass piles into an outermost bin); learned thresholds use the same
+    estimator, so decisions are unaffected.
 
     Example:
         >>> wasserstein_binned([0, 10, 10, 0], [0, 0, 10, 10], [0.0, 1.0, 2.0], high=3.0, reference_std=1.0)

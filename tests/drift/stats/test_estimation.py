@@ -146,3 +146,12 @@ def test_empty_and_one_sided_windows_give_reasons():
     assert certain.metrics["roc_auc"].reason == "one class has no expected mass"
     with pytest.raises(ValueError):
         fit_calibrator([], [])
+
+
+def test_predicted_labels_can_be_strings():
+    calibrator = IsotonicCalibrator(np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+    scores = [0.9, 0.8, 0.4, 0.1]
+    named = estimate_performance(calibrator, scores, ["fraud", "fraud", "ok", "ok"], positive_label="fraud")
+    assert named.metrics["accuracy"].value == pytest.approx(
+        estimate_performance(calibrator, scores).metrics["accuracy"].value
+    )

@@ -145,3 +145,18 @@ def test_auc_interval_brackets_the_point_estimate(binary_window):
     q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
     se = np.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0))
     assert (auc.ci.high - auc.ci.low) / 2 == pytest.approx(1.96 * se, rel=0.2)
+
+
+def test_many_distinct_scores_switch_to_the_sorting_auc_with_the_same_answer():
+    # Above 20k distinct scores the bootstrap sorts each resample instead of counting per score.
+    rng = np.random.default_rng(13)
+    y = rng.integers(0, 2, 30_000)
+    score = rng.normal(size=30_000) + 0.8 * y
+    report = binary_classification_performance(y, score >= 0.4, score, n_resamples=200, seed=2)
+    auc = report["roc_auc"]
+    assert auc.value == pytest.approx(skm.roc_auc_score(y, score))
+    n1, n0 = (y == 1).sum(), (y == 0).sum()
+    a = auc.value
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = np.sqrt((a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a)) / (n1 * n0))
+    assert (auc.ci.high - auc.ci.low) / 2 == pytest.approx(1.96 * se, rel=0.2)
