@@ -4,18 +4,18 @@ What happens, in days of the default story (``StoryConfig.scaled(days)`` moves e
 
 - day 0 … 89: applications arrive with a diurnal and weekly rhythm (~2,500 a day), are scored by a fixed
   logistic model and refused when the score passes the break-even threshold (catalogue.DECISION_THRESHOLD);
-  labels (default within 12 months, known early from missed instalments) arrive 14–35 days later;
+  labels (default within 12 months, known early from missed instalments) arrive 14-35 days later;
 - day 35: v2 (adds the bureau's revolving `utilisation`) is registered in shadow; day 38 09:00 it takes a
   10 % canary; day 45 10:00 it is promoted to production and v1 archived;
-- day 23 and day 71: operational incidents (latency ×6; then errors at 15 % and a telemetry backlog
+- day 23 and day 71: operational incidents (latency x6; then errors at 15 % and a telemetry backlog
   delivered 60 hours late, so flagged late);
 - day 52: a broken join nulls `income` in 3 % of the day's records, and a handful of records carry text
   where a number belongs (refused); two dozen stray bad values are spread over the window;
 - day 60 00:00: pipeline 2.5.0 onboards the `partner_api` channel (a category no schema declares). Its
   applicants are mostly new customers with lower income, higher debt-to-income, higher utilisation and
   shorter histories (data drift), and they default more than their features say (concept drift: their
-  income is self-declared and overstated by ~30 %, and new partner customers carry +0.4 on the true
-  log-odds), so the model under-predicts risk there and ranks it worse: performance degrades.
+  income is self-declared and overstated by ~25 %, and new partner customers carry +0.3 on the true
+  log-odds): they default at ~22 % where the model predicts ~15 %, and it ranks them worse.
 
 Everything is drawn from one seed, each part from its own child stream, so changing the reference size
 does not change the predictions.
@@ -38,13 +38,40 @@ import numpy as np
 from numpy.typing import NDArray
 
 from drift.demo import catalogue as cat
+from drift.demo.population import MODELS, TRUE_INTERCEPT, TRUE_WEIGHTS, applicants, logit, sigmoid, terms
 
 DAY = 86_400
 HOUR = 3_600
 
 # Relative volume by hour of day (UTC) and by weekday (Monday first); each averages 1.
-_HOURLY = np.array([0.15, 0.1, 0.08, 0.07, 0.08, 0.15, 0.35, 0.7, 1.1, 1.5, 1.7, 1.75,
-                    1.6, 1.55, 1.5, 1.45, 1.4, 1.35, 1.4, 1.55, 1.6, 1.3, 0.8, 0.4])
+_HOURLY = np.array(
+    [
+        0.15,
+        0.1,
+        0.08,
+        0.07,
+        0.08,
+        0.15,
+        0.35,
+        0.7,
+        1.1,
+        1.5,
+        1.7,
+        1.75,
+        1.6,
+        1.55,
+        1.5,
+        1.45,
+        1.4,
+        1.35,
+        1.4,
+        1.55,
+        1.6,
+        1.3,
+        0.8,
+        0.4,
+    ]
+)
 _HOURLY = _HOURLY / _HOURLY.mean()
 _WEEKDAY = np.array([1.08, 1.1, 1.06, 1.04, 1.0, 0.7, 0.52])
 _WEEKDAY = _WEEKDAY / _WEEKDAY.mean()
@@ -65,12 +92,26 @@ class Incident:
 
 
 DEFAULT_INCIDENTS = (
-    Incident(day=23, start_hour=9, hours=5, latency_factor=6.0, error_share=0.04, queue_depth=350,
-             what="Noisy neighbour on the scoring cluster: CPU starved, latency ×6, 4 % errors."),
-    Incident(day=71, start_hour=13, hours=4, latency_factor=2.5, error_share=0.15, queue_depth=1_500,
-             backlog_hours=60.0,
-             what="Feature-store timeouts: 15 % errors; the telemetry exporter stalled and delivered the "
-                  "afternoon's records 60 hours late."),
+    Incident(
+        day=23,
+        start_hour=9,
+        hours=5,
+        latency_factor=6.0,
+        error_share=0.04,
+        queue_depth=350,
+        what="Noisy neighbour on the scoring cluster: CPU starved, latency x6, 4 % errors.",
+    ),
+    Incident(
+        day=71,
+        start_hour=13,
+        hours=4,
+        latency_factor=2.5,
+        error_share=0.15,
+        queue_depth=1_500,
+        backlog_hours=60.0,
+        what="Feature-store timeouts: 15 % errors; the telemetry exporter stalled and delivered the "
+        "afternoon's records 60 hours late.",
+    ),
 )
 
 
@@ -87,14 +128,14 @@ class StoryConfig:
     shift_day: int = 60
     partner_share: float = 0.22  # share of traffic from partner_api after the shift
     partner_new_share: float = 0.85  # partner applicants who are new customers
-    income_factor: float = 0.85  # partner applicants' declared income relative to direct applicants
-    dti_shift: float = 0.05  # added to partner applicants' debt_to_income
-    utilisation_shift: float = 0.06
+    income_factor: float = 0.88  # partner applicants' declared income relative to direct applicants
+    dti_shift: float = 0.04  # added to partner applicants' debt_to_income
+    utilisation_shift: float = 0.05
     history_factor: float = 0.75  # partner applicants' credit history relative to direct ones
     # Concept drift: partner income is self-declared and unverified, on average this much above the
     # real income (log-normal spread 0.35), and new partner customers carry extra risk on the log-odds.
-    income_overstatement: float = 1.3
-    concept_shift: float = 0.4
+    income_overstatement: float = 1.25
+    concept_shift: float = 0.3
     incidents: tuple[Incident, ...] = DEFAULT_INCIDENTS
     bad_day: int = 52
     bad_day_null_share: float = 0.03
@@ -115,12 +156,22 @@ class StoryConfig:
 
         lo, hi = base.label_delay_days
         scaled = replace(
-            base, days=days, v2_shadow_day=at(base.v2_shadow_day), canary_day=at(base.canary_day),
-            promote_day=at(base.promote_day), shift_day=at(base.shift_day), bad_day=at(base.bad_day),
+            base,
+            days=days,
+            v2_shadow_day=at(base.v2_shadow_day),
+            canary_day=at(base.canary_day),
+            promote_day=at(base.promote_day),
+            shift_day=at(base.shift_day),
+            bad_day=at(base.bad_day),
             incidents=tuple(replace(i, day=at(i.day)) for i in base.incidents),
             label_delay_days=(lo * factor, hi * factor),
         )
         return replace(scaled, **overrides)
+
+    def per_day_for(self, total: int) -> float:
+        """The `per_day` that yields about `total` predictions, counting the partner channel's extra."""
+        after = self.days - self.shift_day
+        return total / (self.shift_day + after / (1 - self.partner_share))
 
 
 @dataclass(frozen=True)
@@ -202,132 +253,20 @@ class Story:
         return self.start + day * DAY + int(hour * HOUR)
 
 
-# --- the population ---------------------------------------------------------------------------------
-
-_SEGMENT_P = np.array([0.30, 0.55, 0.15])
-_AGE_MEAN = np.array([34.0, 44.0, 51.0])
-_INCOME_MEDIAN = np.array([31_000.0, 40_000.0, 78_000.0])
-_HISTORY_SHAPE = np.array([2.0, 4.0, 6.0])
-_HISTORY_SCALE = np.array([20.0, 30.0, 30.0])
-_OPEN_MEAN = np.array([2.0, 4.0, 5.0])
-_UTIL_A = np.array([2.0, 2.0, 1.5])
-_UTIL_B = np.array([4.5, 5.0, 6.0])
-_MORTGAGE_P = np.array([0.15, 0.42, 0.65])
-_REGION_P = np.array([0.22, 0.24, 0.18, 0.20, 0.16])
-_EMPLOYMENT_P = np.array([0.68, 0.12, 0.08, 0.08, 0.04])
-_EMPLOYMENT_P_PARTNER = np.array([0.60, 0.12, 0.17, 0.02, 0.09])
-_CHANNEL_P = np.array([0.20, 0.40, 0.30, 0.10])
-_PRODUCT_P = np.array([0.40, 0.25, 0.25, 0.10])
-_PRODUCT_P_PARTNER = np.array([0.65, 0.0, 0.35, 0.0])
-_LOAN_MEDIAN = np.array([9_000.0, 16_000.0, 3_000.0, 22_000.0])
-_LOAN_SIGMA = np.array([0.6, 0.45, 0.5, 0.55])
-
-
-@dataclass(frozen=True)
-class _Population:
-    features: dict[str, NDArray[Any]]
-    codes: dict[str, NDArray[np.int64]]  # category indices of employment_type, product, customer_segment
-
-
-def _pick(rng: np.random.Generator, p: NDArray[np.float64], n: int) -> NDArray[np.int64]:
-    return rng.choice(len(p), size=n, p=p)
-
-
-def _applicants(rng: np.random.Generator, partner: NDArray[np.bool_], cfg: StoryConfig,
-                first_new_customer: int = 1_000_000) -> _Population:
-    n = len(partner)
-    partner_seg = _pick(rng, np.array([cfg.partner_new_share, 1 - cfg.partner_new_share, 0.0]), n)
-    seg = np.where(partner, partner_seg, _pick(rng, _SEGMENT_P, n))
-    new = seg == 0
-    age = np.clip(np.rint(rng.normal(_AGE_MEAN[seg], 11.0)), 18, 85).astype(np.int64)
-    income = rng.lognormal(np.log(_INCOME_MEDIAN[seg]), 0.45) * np.where(partner, cfg.income_factor, 1.0)
-    employment = np.where(partner, _pick(rng, _EMPLOYMENT_P_PARTNER, n), _pick(rng, _EMPLOYMENT_P, n))
-    product = np.where(partner, _pick(rng, _PRODUCT_P_PARTNER, n), _pick(rng, _PRODUCT_P, n))
-    loan = np.clip(rng.lognormal(np.log(_LOAN_MEDIAN[product]), _LOAN_SIGMA[product]), 500, 100_000)
-    dti = rng.beta(2.2, 6.0, n) + 0.02 * new + np.where(partner, cfg.dti_shift, 0.0)
-    history = rng.gamma(_HISTORY_SHAPE[seg], _HISTORY_SCALE[seg]) * np.where(partner, cfg.history_factor, 1.0)
-    history = np.minimum(history, (age - 18) * 12)
-    util = rng.beta(_UTIL_A[seg], _UTIL_B[seg]) + np.where(partner, cfg.utilisation_shift, 0.0)
-    channel = np.array(cat.CHANNELS + (cat.NEW_CHANNEL,))[np.where(partner, 4, _pick(rng, _CHANNEL_P, n))]
-    # Existing and premium customers come back; each new customer gets a fresh number.
-    number = np.where(new, first_new_customer + np.cumsum(new),
-                      10_000 + rng.integers(0, cfg.repeat_customers, n))
-    features: dict[str, NDArray[Any]] = {
-        "customer_id": np.char.mod("C%08d", number),
-        "email": np.char.mod("customer%d@example.com", number),
-        "income": (np.rint(income / 100) * 100).astype(np.int64),
-        "loan_amount": (np.rint(loan / 50) * 50).astype(np.int64),
-        "debt_to_income": np.round(np.clip(dti, 0.0, 0.95), 3),
-        "credit_history_months": np.rint(history).astype(np.int64),
-        "num_open_accounts": rng.poisson(_OPEN_MEAN[seg]) + rng.poisson(np.where(partner, 1.0, 0.0)),
-        "utilisation": np.round(np.clip(util, 0.0, 1.0), 3),
-        "age": age,
-        "region": np.array(cat.REGIONS)[_pick(rng, _REGION_P, n)],
-        "employment_type": np.array(cat.EMPLOYMENT)[employment],
-        "channel": channel,
-        "product": np.array(cat.PRODUCTS)[product],
-        "has_mortgage": rng.random(n) < _MORTGAGE_P[seg],
-        "customer_segment": np.array(cat.SEGMENTS)[seg],
-        "age_band": np.array(cat.AGE_BANDS)[np.digitize(age, [25, 35, 50, 65])],
-    }
-    return _Population(features, {"employment_type": employment, "product": product, "customer_segment": seg})
-
-
-# --- the logistic models ----------------------------------------------------------------------------
-
-_EMPLOYMENT_LOGIT = np.array([0.0, 0.30, 0.45, 0.10, 0.50])
-_PRODUCT_LOGIT = np.array([0.0, -0.20, 0.15, -0.30])
-
-# Log-odds per unit of each centred, scaled term (see _terms). The truth is what the labels are drawn
-# from; v2 learned it; v1 never saw `utilisation` and got the rest a little wrong.
-TRUE_INTERCEPT = -3.15
-TRUE_WEIGHTS = {
-    "income": -0.55, "loan_amount": 0.25, "debt_to_income": 0.55, "credit_history_months": -0.30,
-    "num_open_accounts": 0.12, "utilisation": 0.40, "age": -0.15, "employment_type": 1.0, "product": 1.0,
-    "has_mortgage": -0.25,
-}
-MODELS: dict[str, tuple[float, dict[str, float]]] = {
-    "v1": (-3.05, {"income": -0.42, "loan_amount": 0.15, "debt_to_income": 0.45, "credit_history_months": -0.20,
-                   "num_open_accounts": 0.20, "age": -0.05, "employment_type": 0.5, "product": 0.5,
-                   "has_mortgage": -0.10}),
-    "v2": (TRUE_INTERCEPT, dict(TRUE_WEIGHTS)),
-}
-
-
-def _terms(pop: _Population, income: NDArray[Any] | None = None) -> dict[str, NDArray[np.float64]]:
-    f = pop.features
-    income = f["income"] if income is None else income
-    return {
-        "income": (np.log(np.maximum(income, 1)) - np.log(40_000)) / 0.5,
-        "loan_amount": (np.log(f["loan_amount"]) - np.log(9_000)) / 0.7,
-        "debt_to_income": (f["debt_to_income"] - 0.28) / 0.12,
-        "credit_history_months": (f["credit_history_months"] - 100) / 70,
-        "num_open_accounts": (f["num_open_accounts"] - 3.5) / 2,
-        "utilisation": (f["utilisation"] - 0.3) / 0.18,
-        "age": (f["age"] - 42) / 12,
-        "employment_type": _EMPLOYMENT_LOGIT[pop.codes["employment_type"]],
-        "product": _PRODUCT_LOGIT[pop.codes["product"]],
-        "has_mortgage": f["has_mortgage"].astype(np.float64) - 0.35,
-    }
-
-
-def _logit(terms: dict[str, NDArray[np.float64]], intercept: float, weights: dict[str, float]) -> NDArray[np.float64]:
-    return intercept + sum(w * terms[name] for name, w in weights.items())
-
-
-def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def _reference(rng: np.random.Generator, cfg: StoryConfig, version: str) -> Reference:
-    pop = _applicants(rng, np.zeros(cfg.reference_rows, dtype=bool), cfg, first_new_customer=5_000_000)
-    terms = _terms(pop)
-    score = _sigmoid(_logit(terms, *MODELS[version]))
-    label = (rng.random(cfg.reference_rows) < _sigmoid(_logit(terms, TRUE_INTERCEPT, TRUE_WEIGHTS))).astype(np.int64)
-    return Reference(pop.features, np.round(score, 5), (score >= cat.DECISION_THRESHOLD).astype(np.int64), label)
+    pop = applicants(rng, np.zeros(cfg.reference_rows, dtype=bool), cfg, first_new_customer=5_000_000)
+    inputs = terms(pop)
+    score = sigmoid(logit(inputs, *MODELS[version]))
+    label = (rng.random(cfg.reference_rows) < sigmoid(logit(inputs, TRUE_INTERCEPT, TRUE_WEIGHTS))).astype(
+        np.int64
+    )
+    return Reference(
+        pop.features, np.round(score, 5), (score >= cat.DECISION_THRESHOLD).astype(np.int64), label
+    )
 
 
 # --- the ninety days ---------------------------------------------------------------------------------
+
 
 def _milestones(cfg: StoryConfig, start: int) -> tuple[Milestone, ...]:
     def t(day: int, hour: float) -> int:
@@ -337,16 +276,22 @@ def _milestones(cfg: StoryConfig, start: int) -> tuple[Milestone, ...]:
         Milestone(t(cfg.v2_shadow_day, 8), "stage", cat.REASON_V2_SHADOW, "v2", "shadow"),
         Milestone(t(cfg.canary_day, 9), "stage", cat.REASON_V2_CANARY, "v2", "canary"),
         Milestone(t(cfg.promote_day, 10), "stage", cat.REASON_V2_PRODUCTION, "v2", "production"),
-        Milestone(t(cfg.shift_day, 0), "note",
-                  f"Pipeline {cat.PIPELINE_AFTER} deployed: the partner_api channel goes live."),
-        Milestone(t(cfg.bad_day, 0), "note", "Income-verification join broken for a day: income arrives null."),
+        Milestone(
+            t(cfg.shift_day, 0),
+            "note",
+            f"Pipeline {cat.PIPELINE_AFTER} deployed: the partner_api channel goes live.",
+        ),
+        Milestone(
+            t(cfg.bad_day, 0), "note", "Income-verification join broken for a day: income arrives null."
+        ),
     ]
     notes += [Milestone(t(i.day, i.start_hour), "note", i.what) for i in cfg.incidents]
     return tuple(sorted(notes, key=lambda m: m.time))
 
 
-def _arrivals(rng: np.random.Generator, cfg: StoryConfig, start: int, end: int,
-              shift_time: int) -> NDArray[np.int64]:
+def _arrivals(
+    rng: np.random.Generator, cfg: StoryConfig, start: int, end: int, shift_time: int
+) -> NDArray[np.int64]:
     hours = start + np.arange(cfg.days * 24, dtype=np.int64) * HOUR
     weekday = (hours // DAY + 3) % 7  # 1970-01-01 was a Thursday
     rate = cfg.per_day / 24 * _HOURLY[(hours // HOUR) % 24] * _WEEKDAY[weekday]
@@ -358,21 +303,26 @@ def _arrivals(rng: np.random.Generator, cfg: StoryConfig, start: int, end: int,
     return ts[ts <= end]
 
 
-def _defects(rng: np.random.Generator, cfg: StoryConfig, day: NDArray[np.int64],
-             ok: NDArray[np.bool_]) -> tuple[Defect, ...]:
+def _defects(
+    rng: np.random.Generator, cfg: StoryConfig, day: NDArray[np.int64], ok: NDArray[np.bool_]
+) -> tuple[Defect, ...]:
     on_bad_day = np.flatnonzero((day == cfg.bad_day) & ok)
     chosen = rng.permutation(on_bad_day)
-    n_null = int(round(len(on_bad_day) * cfg.bad_day_null_share))
+    n_null = round(len(on_bad_day) * cfg.bad_day_null_share)
     n_wrong = min(cfg.wrong_type_records, max(0, len(chosen) - n_null))
     defects = [Defect(int(i), "income", None, "null") for i in chosen[:n_null]]
-    defects += [Defect(int(i), "income", "n/a", "wrong_type") for i in chosen[n_null:n_null + n_wrong]]
+    defects += [Defect(int(i), "income", "n/a", "wrong_type") for i in chosen[n_null : n_null + n_wrong]]
     stray_kinds = (
-        ("age", 131, "out_of_range"), ("age", 16, "out_of_range"), ("debt_to_income", 1.35, "out_of_range"),
-        ("loan_amount", 250_000, "out_of_range"), ("num_open_accounts", 75, "out_of_range"),
-        ("region", "Nord", "undeclared_category"), ("employment_type", "unknown", "undeclared_category"),
+        ("age", 131, "out_of_range"),
+        ("age", 16, "out_of_range"),
+        ("debt_to_income", 1.35, "out_of_range"),
+        ("loan_amount", 250_000, "out_of_range"),
+        ("num_open_accounts", 75, "out_of_range"),
+        ("region", "Nord", "undeclared_category"),
+        ("employment_type", "unknown", "undeclared_category"),
         ("product", "overdraft", "undeclared_category"),
     )
-    taken = set(chosen[:n_null + n_wrong].tolist())
+    taken = set(chosen[: n_null + n_wrong].tolist())
     pool = np.setdiff1d(np.flatnonzero(ok), np.fromiter(taken, dtype=np.int64, count=len(taken)))
     for k, i in enumerate(rng.choice(pool, size=min(cfg.stray_defects, len(pool)), replace=False)):
         name, value, kind = stray_kinds[k % len(stray_kinds)]
@@ -389,19 +339,19 @@ def _predictions(rng: np.random.Generator, cfg: StoryConfig, start: int, end: in
     day = (ts - start) // DAY
     post = ts >= shift_time
     partner = post & (rng.random(n) < cfg.partner_share)
-    pop = _applicants(rng, partner, cfg)
+    pop = applicants(rng, partner, cfg)
     canary = (ts >= canary_time) & (ts < promote_time) & (rng.random(n) < cfg.canary_share)
     version = np.where((ts >= promote_time) | canary, "v2", "v1")
 
-    terms = _terms(pop)
+    inputs = terms(pop)
     overstated = np.where(partner, rng.lognormal(np.log(cfg.income_overstatement), 0.35, n), 1.0)
-    true_logit = _logit(_terms(pop, pop.features["income"] / overstated), TRUE_INTERCEPT, TRUE_WEIGHTS)
+    true_logit = logit(terms(pop, pop.features["income"] / overstated), TRUE_INTERCEPT, TRUE_WEIGHTS)
     true_logit = true_logit + cfg.concept_shift * (partner & (pop.codes["customer_segment"] == 0))
-    p_true = _sigmoid(true_logit)
+    p_true = sigmoid(true_logit)
     label = (rng.random(n) < p_true).astype(np.int64)
     is_v2 = version == "v2"
-    logit = np.where(is_v2, _logit(terms, *MODELS["v2"]), _logit(terms, *MODELS["v1"]))
-    score = _sigmoid(logit)
+    model_logit = np.where(is_v2, logit(inputs, *MODELS["v2"]), logit(inputs, *MODELS["v1"]))
+    score = sigmoid(model_logit)
 
     # Operations: latency, errors and delivery, with the incidents on top.
     latency = rng.lognormal(np.log(np.where(is_v2, 46.0, 38.0)), 0.35)
@@ -423,23 +373,38 @@ def _predictions(rng: np.random.Generator, cfg: StoryConfig, start: int, end: in
     delay = (rng.uniform(lo_days, hi_days, n) * DAY).astype(np.int64)
     # Never on the day the prediction was delivered, so a day's outcomes always follow its predictions.
     label_arrival = np.maximum(ts + delay, (delivered // DAY + 1) * DAY + HOUR)
+    defects = _defects(rng, cfg, day, ~error)
+    # Refused records were never stored, so no outcome can be joined to them.
+    refused = [d.index for d in defects if d.kind == "wrong_type"]
     has_outcome = ~error & (label_arrival <= end)
+    has_outcome[refused] = False
 
     has_attr = rng.random(n) < cfg.attribution_share
     attributions: dict[str, NDArray[np.float64]] = {}
     for name in TRUE_WEIGHTS:
         w1 = MODELS["v1"][1].get(name, 0.0)
         w2 = MODELS["v2"][1].get(name, 0.0)
-        attributions[name] = np.round(np.where(is_v2, w2, w1) * terms[name], 4)
+        attributions[name] = np.round(np.where(is_v2, w2, w1) * inputs[name], 4)
 
     return Predictions(
-        ts=ts, delivered=delivered, day=day, version=version, features=pop.features, score=score,
-        prediction=prediction, p_true=p_true, label=label, has_outcome=has_outcome, label_arrival=label_arrival,
-        error=error, latency_ms=np.round(latency, 1),
+        ts=ts,
+        delivered=delivered,
+        day=day,
+        version=version,
+        features=pop.features,
+        score=score,
+        prediction=prediction,
+        p_true=p_true,
+        label=label,
+        has_outcome=has_outcome,
+        label_arrival=label_arrival,
+        error=error,
+        latency_ms=np.round(latency, 1),
         pipeline_version=np.where(post, cat.PIPELINE_AFTER, cat.PIPELINE_BEFORE),
         source=np.where(partner, cat.SOURCE_PARTNER, cat.SOURCE_DIRECT),
-        has_attributions=has_attr & ~error, attributions=attributions,
-        defects=_defects(rng, cfg, day, ~error),
+        has_attributions=has_attr & ~error,
+        attributions=attributions,
+        defects=defects,
     )
 
 
@@ -464,64 +429,28 @@ def _health(rng: np.random.Generator, cfg: StoryConfig, start: int, end: int, pr
         queue = np.where(window, inc.queue_depth + rng.integers(0, inc.queue_depth // 2 + 1, n_hours), queue)
         cpu = np.where(window, rng.uniform(92, 99.5, n_hours), cpu)
         memory = np.where(window, memory + 600, memory)
-    return Health(hour=hour, request_count=requests.astype(np.int64), error_count=errors,
-                  queue_depth=queue.astype(np.int64), cpu=np.round(np.clip(cpu, 0, 100), 1),
-                  memory=np.round(memory, 0))
+    return Health(
+        hour=hour,
+        request_count=requests.astype(np.int64),
+        error_count=errors,
+        queue_depth=queue.astype(np.int64),
+        cpu=np.round(np.clip(cpu, 0, 100), 1),
+        memory=np.round(memory, 0),
+    )
 
 
 def generate(config: StoryConfig, *, end: datetime) -> Story:
-    """The whole story up to `end` (an aware datetime): day 0 starts at midnight UTC, `days - 1` days before."""
+    """The story up to `end` (an aware datetime); day 0 starts at midnight UTC `days - 1` days earlier."""
     end_s = int(end.timestamp())
     start = (end_s // DAY - (config.days - 1)) * DAY
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(4)]
     preds = _predictions(streams[0], config, start, end_s)
     return Story(
-        config=config, start=start, end=end_s, predictions=preds,
+        config=config,
+        start=start,
+        end=end_s,
+        predictions=preds,
         references={v: _reference(streams[1 + k], config, v) for k, v in enumerate(("v1", "v2"))},
         health=_health(streams[3], config, start, end_s, preds),
         milestones=_milestones(config, start),
     )
-
-
-# --- how the integration sends it ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Step:
-    """One call the seed makes, at story time `clock`: a stage change, a batch, or a day of health samples."""
-
-    clock: int
-    kind: str  # stage | predictions | outcomes | health
-    rows: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    version: str = ""
-    milestone: Milestone | None = None
-
-
-_RANK = {"stage": 0, "predictions": 1, "outcomes": 2, "health": 3}
-
-
-def _chunks(order: NDArray[np.int64], times: NDArray[np.int64], size: int) -> list[tuple[int, NDArray[np.int64]]]:
-    return [(int(times[part].max()), part) for part in np.array_split(order, -(-len(order) // size))] if len(order) else []
-
-
-def timeline(story: Story, *, batch_size: int = 5_000) -> list[Step]:
-    """The calls in the order they happen: predictions in daily batches per version (sent when the day's
-    last record is delivered), outcomes in daily batches by arrival, health samples once a day."""
-    p = story.predictions
-    steps = [Step(m.time, "stage", version=m.version, milestone=m) for m in story.milestones if m.kind == "stage"]
-    delivery_day = (p.delivered - story.start) // DAY
-    for version in ("v1", "v2"):
-        for d in np.unique(delivery_day[p.version == version]):
-            rows = np.flatnonzero((delivery_day == d) & (p.version == version))
-            rows = rows[np.argsort(p.delivered[rows], kind="stable")]
-            steps += [Step(clock, "predictions", part, version) for clock, part in _chunks(rows, p.delivered, batch_size)]
-    labelled = np.flatnonzero(p.has_outcome)
-    arrival_day = (p.label_arrival[labelled] - story.start) // DAY
-    for d in np.unique(arrival_day):
-        rows = labelled[arrival_day == d]
-        rows = rows[np.argsort(p.label_arrival[rows], kind="stable")]
-        steps += [Step(clock, "outcomes", part) for clock, part in _chunks(rows, p.label_arrival, batch_size)]
-    hours = story.health.hour
-    for d in np.unique((hours - story.start) // DAY):
-        idx = np.flatnonzero((hours - story.start) // DAY == d)
-        steps.append(Step(int(hours[idx].max()) + HOUR, "health", idx))
-    return sorted(steps, key=lambda s: (s.clock, _RANK[s.kind]))
