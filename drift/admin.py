@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest
 
 from drift.models import (
+    AnalysisRun,
     FeatureSpec,
     HealthSample,
     IngestionBatch,
@@ -49,6 +50,7 @@ class MonitoredModelAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Analysis", {"fields": ["analysis_window", "analysis_enabled", "fairness_four_fifths"]}),
     ]
 
 
@@ -229,3 +231,12 @@ class ProfileFragmentAdmin(admin.ModelAdmin):
     list_select_related = ["version__model"]
     raw_id_fields = ["version"]
     show_full_result_count = False
+
+
+@admin.register(AnalysisRun)
+class AnalysisRunAdmin(admin.ModelAdmin):
+    list_display = ["id", "version", "kind", "window_start", "window_end", "status", "trigger", "finished_at"]
+    list_filter = ["status", "kind", "trigger"]
+    search_fields = ["model__slug", "version__version", "narrative"]
+    # Runs are written by the analysis service only; the admin shows them.
+    readonly_fields = [f.name for f in AnalysisRun._meta.fields]

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from drift.stats.binning import bin_counts, category_counts, quantile_edges
+from drift.stats.binning import bin_counts, quantile_edges
 
 DEFAULT_BINS = 20
 MAX_CATEGORIES = 50
@@ -82,11 +82,14 @@ def as_float(values: Sequence[Any] | NDArray[Any]) -> NDArray[np.float64]:
     """Numbers to floats with NaN for null (None), for columns taken from JSON rows."""
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         return values
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    # numpy turns None into NaN itself when asked for floats.
+    return np.array(values, dtype=np.float64)
 
 
 def as_text(values: Sequence[Any] | NDArray[Any]) -> NDArray[np.object_]:
     """Categories to text with None kept for null (categories may arrive as codes, 3, or names, "3")."""
+    if set(map(type, values)) <= {str, type(None)}:
+        return np.array(values, dtype=object)  # already text: no per-value conversion
     return np.array([None if v is None else str(v) for v in values], dtype=object)
 
 
@@ -139,19 +142,21 @@ def _numeric_sketch(values: NDArray[np.float64], bins: FeatureBins) -> dict[str,
     return out
 
 
-def _categorical_sketch(values: NDArray[np.object_], bins: FeatureBins) -> dict[str, Any]:
-    present = values[np.not_equal(values, None)]
-    out: dict[str, Any] = {"count": int(present.size), "nulls": int(values.size - present.size)}
+def _categorical_sketch(values: Sequence[Any], bins: FeatureBins) -> dict[str, Any]:
+    # A Counter over the raw texts is one C pass; per-category work is then per distinct value.
+    counts = Counter(values)
+    nulls = counts.pop(None, 0)
+    out: dict[str, Any] = {"count": len(values) - nulls, "nulls": nulls}
     if not bins.known:
         out["bins"] = []
         return out
-    counts = category_counts(present, bins.categories)  # kept categories + one bin for the rest
-    rest = present[~np.isin(present, bins.categories)] if counts[-1] else present[:0]
-    unseen_mask = ~np.isin(rest, bins.known) if rest.size else np.zeros(0, dtype=bool)
-    unseen = rest[unseen_mask]
-    out["bins"] = [*counts[:-1].tolist(), int(rest.size - unseen.size), int(unseen.size)]
-    if unseen.size:
-        out["unseen_values"] = dict(Counter(unseen.tolist()).most_common(MAX_UNSEEN_NAMES))
+    kept = [counts.get(c, 0) for c in bins.categories]
+    kept_set, known = set(bins.categories), set(bins.known)
+    other = sum(n for value, n in counts.items() if value not in kept_set and value in known)
+    unseen = Counter({value: n for value, n in counts.items() if value not in known})
+    out["bins"] = [*kept, other, sum(unseen.values())]
+    if unseen:
+        out["unseen_values"] = dict(unseen.most_common(MAX_UNSEEN_NAMES))
     return out
 
 
@@ -162,11 +167,14 @@ def _boolean_sketch(values: Sequence[Any]) -> dict[str, Any]:
 
 
 def _reservoir(columns: Mapping[str, Any], n: int, size: int, rng: np.random.Generator) -> dict[str, Any]:
-    take = np.sort(rng.choice(n, size=size, replace=False)) if n > size else np.arange(n)
+    take = np.sort(rng.choice(n, size=size, replace=False)).tolist() if n > size else range(n)
     rows = {}
     for name, values in columns.items():
-        picked = np.asarray(values, dtype=object)[take] if len(values) else []
-        rows[name] = [None if (v is None or (isinstance(v, float) and v != v)) else v for v in picked]
+        picked = [values[i] for i in take] if len(values) else []
+        # NaN cannot go into JSON; it only stands for a missing value here.
+        rows[name] = [None if isinstance(v, float) and v != v else v for v in picked]
+    if "__prediction__" in rows:
+        rows["__prediction__"] = [None if v is None else str(v) for v in rows["__prediction__"]]
     return {"seen": n, "rows": rows}
 
 
@@ -192,11 +200,10 @@ def sketch_rows(
         if values is None:
             values = [None] * n
         if bins.kind == "numeric":
-            numeric = as_float(values)
-            features[bins.name] = _numeric_sketch(numeric, bins)
-            sample_columns[bins.name] = numeric
+            features[bins.name] = _numeric_sketch(as_float(values), bins)
+            sample_columns[bins.name] = values
         elif bins.kind == "categorical":
-            text = as_text(values)
+            text = as_text(values).tolist()
             features[bins.name] = _categorical_sketch(text, bins)
             sample_columns[bins.name] = text
         else:
@@ -214,8 +221,9 @@ def sketch_rows(
         }
         sample_columns["__score__"] = s
     if predictions is not None:
-        out["predictions"] = dict(Counter(str(p) for p in predictions))
-        sample_columns["__prediction__"] = [str(p) for p in predictions]
+        # Count raw values (one C pass), then name them as text; only sampled ones are converted.
+        out["predictions"] = {str(value): n for value, n in Counter(predictions).items()}
+        sample_columns["__prediction__"] = predictions
     if latencies is not None:
         lat = as_float(latencies)
         ok = np.isfinite(lat)

@@ -4,9 +4,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from drift.models import FeatureSpec, ModelVersion, MonitoredModel
+from drift.models import FeatureSpec, ModelVersion, MonitoredModel, PredictionLog
 from drift.roles import user_role
-from drift.validation import FeatureRule, Schema
+from drift.validation import FeatureRule, Schema, parse_timestamp
 from monitoring_site.auth import is_integration
 from monitoring_site.errors import ApplicationError, NotFound
 
@@ -68,3 +68,22 @@ def schema_for(version: ModelVersion) -> Schema:
             for s in specs
         )
     )
+
+
+def predictions_of(
+    model: MonitoredModel, *, version: str | None = None, start: str | None = None, end: str | None = None
+) -> QuerySet[PredictionLog]:
+    """The model's predictions, newest first; `start` (inclusive) and `end` (exclusive) are ISO 8601."""
+    qs = PredictionLog.objects.filter(model=model).select_related("version").order_by("-timestamp", "-id")
+    if version:
+        qs = qs.filter(version=version_for(model, version, status=400))
+    for name, text, lookup in (("start", start, "timestamp__gte"), ("end", end, "timestamp__lt")):
+        if text:
+            when = parse_timestamp(text)
+            if when is None:
+                raise ApplicationError(
+                    f"'{name}' is not an ISO 8601 time.",
+                    errors=[{"field": name, "message": "not an ISO 8601 time"}],
+                )
+            qs = qs.filter(**{lookup: when})
+    return qs

@@ -16,7 +16,12 @@ def flatten_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
     if isinstance(detail, dict):
         out: list[dict[str, str]] = []
         for key, value in detail.items():
-            name = prefix if key == "non_field_errors" else (f"{prefix}.{key}" if prefix else str(key))
+            if key == "non_field_errors":
+                name = prefix
+            elif isinstance(key, int):  # list serializers key their errors by position
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.extend(flatten_errors(value, name))
         return out
     if isinstance(detail, list):
@@ -67,3 +72,12 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body too large."
     default_code = "payload_too_large"
+
+
+def api_not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """Unknown paths under /api/ answer JSON like the rest of the API, not Django's HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {"detail": f"No API endpoint at {request.path}. See /api/docs/.", "errors": []}, status=404
+    )

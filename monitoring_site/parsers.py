@@ -32,7 +32,7 @@ def _refuse_declared_oversize(parser_context: Any) -> None:
 
 
 def find_nul(value: Any, path: str = "") -> str | None:
-    """Path of the first key or string in `value` holding a NUL character, or None."""
+    """Path of the first key or string in `value` (in document order) holding a NUL character, or None."""
     stack = [(value, path)]
     while stack:
         item, where = stack.pop()
@@ -40,13 +40,12 @@ def find_nul(value: Any, path: str = "") -> str | None:
             if "\x00" in item:
                 return where
         elif isinstance(item, dict):
-            for key, inner in item.items():
-                name = f"{where}.{key}" if where else str(key)
-                if "\x00" in key:
-                    return where or "(object key)"
-                stack.append((inner, name))
+            if any("\x00" in key for key in item):
+                return where or "(object key)"
+            # Pushed in reverse, so the first child is looked at first.
+            stack.extend((inner, f"{where}.{key}" if where else key) for key, inner in reversed(item.items()))
         elif isinstance(item, list):
-            stack.extend((inner, f"{where}[{i}]") for i, inner in enumerate(item))
+            stack.extend((inner, f"{where}[{i}]") for i, inner in reversed(list(enumerate(item))))
     return None
 
 

@@ -84,8 +84,9 @@ TEMPLATES = [
 
 DATA_DIR = Path(os.environ.get("DRIFTWATCH_DATA_DIR", BASE_DIR / "var"))
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{DATA_DIR / 'driftwatch.sqlite3'}",
+    # An empty DATABASE_URL means "not set", so the embedded default applies.
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'driftwatch.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
@@ -191,6 +192,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema and docs describe the API; they reveal no data, so integrators may read them signed out.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # No call-out to the public validator badge: the docs work offline and leak no schema URL.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "PredictionStatusEnum": "drift.models.telemetry.PredictionStatus",
+        "RunStatusEnum": "drift.models.analysis.RunStatus",
+    },
 }
 
 # --- Celery: a real broker when CELERY_BROKER_URL is set, otherwise eager in-process ---
@@ -205,7 +212,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Claims due analyses per model schedule; safe to run often (runs are unique per window).
+    "analyses-dispatch": {"task": "drift.tasks.analyses_dispatch", "schedule": 300.0},
+    "holdout-evaluate": {"task": "drift.tasks.holdout_evaluate", "schedule": 24 * 3600.0},
+}
 
 # --- Driftwatch ---
 DRIFTWATCH = {
@@ -219,6 +230,9 @@ DRIFTWATCH = {
     "FUTURE_TOLERANCE_MINUTES": env_int("DRIFTWATCH_FUTURE_TOLERANCE_MINUTES", 10),
     # Key of the HMAC that replaces features marked pii=hash; defaults to one derived from SECRET_KEY.
     "PII_HASH_KEY": os.environ.get("DRIFTWATCH_PII_HASH_KEY", ""),
+    # Update profile sketches with every batch. Only the ingest benchmark turns this off, to measure
+    # what profiles cost; analyses and dashboards read profiles, so production keeps it on.
+    "PROFILES_AT_INGEST": env_bool("DRIFTWATCH_PROFILES_AT_INGEST", True),
     # Largest reference dataset accepted, in rows.
     "MAX_REFERENCE_ROWS": env_int("DRIFTWATCH_MAX_REFERENCE_ROWS", 200_000),
 }

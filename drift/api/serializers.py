@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from drift.models import (
@@ -13,6 +14,7 @@ from drift.models import (
     MonitoredModel,
     PiiHandling,
     PredictionLog,
+    PredictionStatus,
     Stage,
     Task,
 )
@@ -100,8 +102,19 @@ class FeatureOutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FeatureSpec
-        fields = ["name", "type", "role", "pii", "nullable", "min", "max", "categories", "source",
-                  "transformation", "description"]
+        fields = [
+            "name",
+            "type",
+            "role",
+            "pii",
+            "nullable",
+            "min",
+            "max",
+            "categories",
+            "source",
+            "transformation",
+            "description",
+        ]
 
 
 class VersionSummarySerializer(serializers.ModelSerializer):
@@ -119,8 +132,18 @@ class VersionOutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ModelVersion
-        fields = ["version", "stage", "schema", "training_data", "code_version", "feature_set_version",
-                  "created_by", "created_at", "stage_history", "reference"]
+        fields = [
+            "version",
+            "stage",
+            "schema",
+            "training_data",
+            "code_version",
+            "feature_set_version",
+            "created_by",
+            "created_at",
+            "stage_history",
+            "reference",
+        ]
 
     def get_schema(self, obj: ModelVersion) -> dict[str, Any]:
         return {"features": FeatureOutSerializer(obj.features.all(), many=True).data}
@@ -130,8 +153,13 @@ class VersionOutSerializer(serializers.ModelSerializer):
 
     def get_stage_history(self, obj: ModelVersion) -> list[dict[str, Any]]:
         return [
-            {"from": c.from_stage or None, "to": c.to_stage, "by": c.changed_by.username if c.changed_by else None,
-             "at": c.changed_at.isoformat(), "reason": c.reason}
+            {
+                "from": c.from_stage or None,
+                "to": c.to_stage,
+                "by": c.changed_by.username if c.changed_by else None,
+                "at": c.changed_at.isoformat(),
+                "reason": c.reason,
+            }
             for c in obj.stage_history.all()
         ]
 
@@ -139,8 +167,14 @@ class VersionOutSerializer(serializers.ModelSerializer):
         ref = getattr(obj, "reference", None)
         if ref is None:
             return None
-        return {"rows": ref.row_count, "source": ref.source, "digest": ref.digest, "has_scores": ref.has_scores,
-                "has_labels": ref.has_labels, "uploaded_at": ref.created_at.isoformat()}
+        return {
+            "rows": ref.row_count,
+            "source": ref.source,
+            "digest": ref.digest,
+            "has_scores": ref.has_scores,
+            "has_labels": ref.has_labels,
+            "uploaded_at": ref.created_at.isoformat(),
+        }
 
 
 class HealthSerializer(serializers.ModelSerializer):
@@ -157,8 +191,20 @@ class ModelOutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MonitoredModel
-        fields = ["slug", "name", "task", "description", "owner", "positive_label", "business", "versions",
-                  "serving_mode", "latest_health", "created_at", "updated_at"]
+        fields = [
+            "slug",
+            "name",
+            "task",
+            "description",
+            "owner",
+            "positive_label",
+            "business",
+            "versions",
+            "serving_mode",
+            "latest_health",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_business(self, obj: MonitoredModel) -> dict[str, Any]:
         return {
@@ -179,6 +225,7 @@ class ModelOutSerializer(serializers.ModelSerializer):
 
 # --- Documentation-only shapes for the ingestion endpoints (the views parse the bodies themselves, fast) ---
 
+
 class PredictionRecordSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=200, help_text="The client's id, unique per model.")
     timestamp = serializers.DateTimeField()
@@ -186,9 +233,11 @@ class PredictionRecordSerializer(serializers.Serializer):
     prediction = serializers.JSONField()
     score = serializers.FloatField(required=False, allow_null=True)
     latency_ms = serializers.FloatField(required=False, allow_null=True)
-    status = serializers.ChoiceField(choices=["ok", "error"], required=False)
+    status = serializers.ChoiceField(choices=PredictionStatus.choices, required=False)
     attributions = serializers.DictField(child=serializers.FloatField(), required=False)
-    lineage = serializers.DictField(required=False, help_text="source, pipeline_version, feature_timestamps, …")
+    lineage = serializers.DictField(
+        required=False, help_text="source, pipeline_version, feature_timestamps, …"
+    )
 
 
 class PredictionBatchSerializer(serializers.Serializer):
@@ -216,7 +265,9 @@ class IngestResultSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     rejected = RejectedSerializer(many=True)
-    flagged = serializers.IntegerField(help_text="Stored records with value problems (range, category, null).")
+    flagged = serializers.IntegerField(
+        help_text="Stored records with value problems (range, category, null)."
+    )
     late = serializers.IntegerField(help_text="Stored records older than the lateness bound.")
 
 
@@ -237,5 +288,44 @@ class PredictionOutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PredictionLog
-        fields = ["id", "version", "timestamp", "received_at", "features", "prediction", "score", "latency_ms",
-                  "status", "attributions", "lineage", "is_late", "value_issues"]
+        fields = [
+            "id",
+            "version",
+            "timestamp",
+            "received_at",
+            "features",
+            "prediction",
+            "score",
+            "latency_ms",
+            "status",
+            "attributions",
+            "lineage",
+            "is_late",
+            "value_issues",
+        ]
+
+
+class HealthInSerializer(serializers.Serializer):
+    timestamp = serializers.DateTimeField(required=False, help_text="When measured; default: when received.")
+    queue_depth = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    request_count = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    error_count = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    cpu = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, help_text="CPU use, 0 to 100 %."
+    )
+    memory = serializers.FloatField(
+        required=False, allow_null=True, min_value=0, help_text="Memory use in MB."
+    )
+
+
+def page_of(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """The documented shape of a paginated list of `serializer_class` (``?limit=&offset=``)."""
+    return inline_serializer(
+        name=f"{serializer_class.__name__.removesuffix('Serializer')}Page",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )

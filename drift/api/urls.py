@@ -16,3 +16,14 @@ urlpatterns = [
     path("models/<slug:slug>/outcomes/", views.OutcomeView.as_view(), name="api-outcomes"),
     path("models/<slug:slug>/health/", views.HealthView.as_view(), name="api-health"),
 ]
+
+# Analyses (drift.api.analysis_views).
+from drift.api import analysis_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "models/<slug:slug>/analyses/", analysis_views.ModelAnalysesView.as_view(), name="api-model-analyses"
+    ),
+    path("models/<slug:slug>/schedule/", analysis_views.ScheduleView.as_view(), name="api-model-schedule"),
+    path("analyses/<int:pk>/", analysis_views.AnalysisDetailView.as_view(), name="api-analysis"),
+]

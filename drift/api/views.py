@@ -10,16 +10,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from drift.api import serializers as s
-from drift.models import HealthSample, ModelVersion, PredictionLog
+from drift.models import HealthSample, ModelVersion
 from drift.roles import ANALYST
-from drift.selectors import model_for, models_visible_to, schema_for, version_for
+from drift.selectors import model_for, models_visible_to, predictions_of, version_for
 from drift.services import ingestion, reference, registry
-from drift.validation import parse_timestamp
 from monitoring_site.errors import ApplicationError
 from monitoring_site.parsers import LimitedMultiPartParser, LimitedOrjsonParser
 
 PARTIAL = OpenApiParameter(
-    "partial", bool, description="Store the valid records and return the refused ones (default: all or nothing)."
+    "partial",
+    bool,
+    description="Store the valid records and return the refused ones (default: all or nothing).",
 )
 
 
@@ -28,9 +29,23 @@ def _partial(request: Request) -> bool:
 
 
 def _body(request: Request) -> dict[str, Any]:
-    if not isinstance(request.data, dict):
-        raise ApplicationError("The body must be a JSON object.", errors=[{"field": "", "message": "expected an object"}])
-    return request.data
+    """The request body, which every endpoint here expects to be an object (JSON, or a form)."""
+    data = request.data
+    if not isinstance(data, dict):
+        got = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(
+            type(data), "null"
+        )
+        raise ApplicationError(
+            "The body must be a JSON object.",
+            errors=[{"field": "body", "message": f"expected an object, got {got}"}],
+        )
+    return data
+
+
+PAGE = [
+    OpenApiParameter("limit", int, description="Items per page (default 50, at most 1000)."),
+    OpenApiParameter("offset", int, description="Items to skip."),
+]
 
 
 class Pages(LimitOffsetPagination):
@@ -47,14 +62,14 @@ def _paginate(request: Request, view: APIView, queryset: Any, serializer: Any) -
 class ModelListView(APIView):
     integration_methods = {"GET"}
 
-    @extend_schema(responses=s.ModelOutSerializer(many=True))
+    @extend_schema(operation_id="v1_models_list", parameters=PAGE, responses=s.page_of(s.ModelOutSerializer))
     def get(self, request: Request) -> Response:
         qs = models_visible_to(request.user).prefetch_related("versions")
         return _paginate(request, self, qs, s.ModelOutSerializer)
 
     @extend_schema(request=s.ModelCreateSerializer, responses={201: s.ModelOutSerializer})
     def post(self, request: Request) -> Response:
-        data = s.ModelCreateSerializer(data=request.data)
+        data = s.ModelCreateSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
         model = registry.model_create(**data.validated_data)
         return Response(s.ModelOutSerializer(model).data, status=status.HTTP_201_CREATED)
@@ -69,7 +84,7 @@ class ModelDetailView(APIView):
 
     @extend_schema(request=s.ModelUpdateSerializer, responses=s.ModelOutSerializer)
     def patch(self, request: Request, slug: str) -> Response:
-        data = s.ModelUpdateSerializer(data=request.data, partial=True)
+        data = s.ModelUpdateSerializer(data=_body(request), partial=True)
         data.is_valid(raise_exception=True)
         model = registry.model_update(model=model_for(request.user, slug), **data.validated_data)
         return Response(s.ModelOutSerializer(model).data)
@@ -84,7 +99,9 @@ def _version_qs() -> Any:
 class VersionListView(APIView):
     integration_methods = {"GET"}
 
-    @extend_schema(responses=s.VersionOutSerializer(many=True))
+    @extend_schema(
+        operation_id="v1_models_versions_list", parameters=PAGE, responses=s.page_of(s.VersionOutSerializer)
+    )
     def get(self, request: Request, slug: str) -> Response:
         model = model_for(request.user, slug)
         return _paginate(request, self, _version_qs().filter(model=model), s.VersionOutSerializer)
@@ -92,15 +109,22 @@ class VersionListView(APIView):
     @extend_schema(request=s.VersionCreateSerializer, responses={201: s.VersionOutSerializer})
     def post(self, request: Request, slug: str) -> Response:
         model = model_for(request.user, slug)
-        data = s.VersionCreateSerializer(data=request.data)
+        data = s.VersionCreateSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
         v = data.validated_data
         mv = registry.version_create(
-            model=model, version=v["version"], features=v["schema"]["features"], stage=v["stage"],
-            training_data=v.get("training_data"), code_version=v["code_version"],
-            feature_set_version=v["feature_set_version"], created_by=request.user,
+            model=model,
+            version=v["version"],
+            features=v["schema"]["features"],
+            stage=v["stage"],
+            training_data=v.get("training_data"),
+            code_version=v["code_version"],
+            feature_set_version=v["feature_set_version"],
+            created_by=request.user,
         )
-        return Response(s.VersionOutSerializer(_version_qs().get(pk=mv.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.VersionOutSerializer(_version_qs().get(pk=mv.pk)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class VersionDetailView(APIView):
@@ -114,7 +138,7 @@ class VersionDetailView(APIView):
     @extend_schema(request=s.VersionStageSerializer, responses=s.VersionOutSerializer)
     def patch(self, request: Request, slug: str, version: str) -> Response:
         mv = version_for(model_for(request.user, slug), version)
-        data = s.VersionStageSerializer(data=request.data)
+        data = s.VersionStageSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
         registry.version_set_stage(version=mv, changed_by=request.user, **data.validated_data)
         return Response(s.VersionOutSerializer(_version_qs().get(pk=mv.pk)).data)
@@ -124,54 +148,72 @@ class ReferenceView(APIView):
     parser_classes = [LimitedOrjsonParser, LimitedMultiPartParser]
 
     @extend_schema(
-        request={"application/json": s.ReferenceUploadSerializer, "multipart/form-data": {
-            "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+        request={
+            "application/json": s.ReferenceUploadSerializer,
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+        },
         responses={201: s.VersionOutSerializer},
-        description="Replace the version's reference: JSON `{records: [...]}` or a CSV file in the `file` field.",
+        description="Replace the version's reference: JSON `{records: [...]}`, or a CSV file in `file`.",
     )
     def post(self, request: Request, slug: str, version: str) -> Response:
         mv = version_for(model_for(request.user, slug), version)
         upload = request.FILES.get("file")
         if upload is None and request.content_type.startswith("multipart/"):
-            raise ApplicationError("Send the CSV file in the 'file' field.", errors=[{"field": "file", "message": "required"}])
+            raise ApplicationError(
+                "Send the CSV file in the 'file' field.", errors=[{"field": "file", "message": "required"}]
+            )
         if upload is not None:
-            rows = reference.parse_reference_csv(upload.read(), schema_for(mv))
-            dataset = reference.reference_upload(version=mv, rows=rows, source="csv", uploaded_by=request.user)
+            dataset = reference.reference_upload_csv(
+                version=mv, content=upload.read(), uploaded_by=request.user
+            )
         else:
             records = _body(request).get("records")
-            dataset = reference.reference_upload(version=mv, rows=records, source="json", uploaded_by=request.user)
+            dataset = reference.reference_upload(
+                version=mv, rows=records, source="json", uploaded_by=request.user
+            )
         body = s.VersionOutSerializer(_version_qs().get(pk=mv.pk)).data
         body["flagged_rows"] = dataset.flagged_rows
         return Response(body, status=status.HTTP_201_CREATED)
 
 
 class PredictionView(APIView):
-    integration_methods = {"POST"}
+    integration_methods = {"GET", "POST"}
     required_roles = {"POST": ANALYST}
 
-    @extend_schema(parameters=[
-        OpenApiParameter("version", str), OpenApiParameter("start", str, description="ISO 8601, inclusive"),
-        OpenApiParameter("end", str, description="ISO 8601, exclusive"),
-    ], responses=s.PredictionOutSerializer(many=True))
+    @extend_schema(
+        operation_id="v1_models_predictions_list",
+        parameters=[
+            OpenApiParameter("version", str),
+            OpenApiParameter("start", str, description="ISO 8601, inclusive"),
+            OpenApiParameter("end", str, description="ISO 8601, exclusive"),
+            *PAGE,
+        ],
+        responses=s.page_of(s.PredictionOutSerializer),
+    )
     def get(self, request: Request, slug: str) -> Response:
-        model = model_for(request.user, slug)
-        qs = PredictionLog.objects.filter(model=model).select_related("version").order_by("-timestamp", "-id")
-        if request.query_params.get("version"):
-            qs = qs.filter(version=version_for(model, request.query_params["version"], status=400))
-        for name, lookup in (("start", "timestamp__gte"), ("end", "timestamp__lt")):
-            if request.query_params.get(name):
-                when = parse_timestamp(request.query_params[name])
-                if when is None:
-                    raise ApplicationError(f"'{name}' is not an ISO 8601 time.", errors=[{"field": name, "message": "not an ISO 8601 time"}])
-                qs = qs.filter(**{lookup: when})
+        params = request.query_params
+        qs = predictions_of(
+            model_for(request.user, slug),
+            version=params.get("version"),
+            start=params.get("start"),
+            end=params.get("end"),
+        )
         return _paginate(request, self, qs, s.PredictionOutSerializer)
 
-    @extend_schema(request=s.PredictionBatchSerializer, parameters=[PARTIAL], responses=s.IngestResultSerializer)
+    @extend_schema(
+        request=s.PredictionBatchSerializer, parameters=[PARTIAL], responses=s.IngestResultSerializer
+    )
     def post(self, request: Request, slug: str) -> Response:
         model = model_for(request.user, slug)
         body = _body(request)
         result = ingestion.predictions_ingest(
-            model=model, version=body.get("version"), records=body.get("records"), partial=_partial(request),
+            model=model,
+            version=body.get("version"),
+            records=body.get("records"),
+            partial=_partial(request),
             submitted_by=str(request.user),
         )
         return Response(result.as_dict(), status=status.HTTP_200_OK)
@@ -185,21 +227,25 @@ class OutcomeView(APIView):
     def post(self, request: Request, slug: str) -> Response:
         model = model_for(request.user, slug)
         result = ingestion.outcomes_ingest(
-            model=model, records=_body(request).get("records"), partial=_partial(request),
+            model=model,
+            records=_body(request).get("records"),
+            partial=_partial(request),
             submitted_by=str(request.user),
         )
         return Response(result.as_dict())
 
 
 class HealthView(APIView):
-    integration_methods = {"POST"}
+    integration_methods = {"GET", "POST"}
 
-    @extend_schema(responses=s.HealthSerializer(many=True))
+    @extend_schema(
+        operation_id="v1_models_health_list", parameters=PAGE, responses=s.page_of(s.HealthSerializer)
+    )
     def get(self, request: Request, slug: str) -> Response:
         model = model_for(request.user, slug)
         return _paginate(request, self, HealthSample.objects.filter(model=model), s.HealthSerializer)
 
-    @extend_schema(request=s.HealthSerializer, responses={201: s.HealthSerializer})
+    @extend_schema(request=s.HealthInSerializer, responses={201: s.HealthSerializer})
     def post(self, request: Request, slug: str) -> Response:
         sample = ingestion.health_record(model=model_for(request.user, slug), data=_body(request))
         return Response(s.HealthSerializer(sample).data, status=status.HTTP_201_CREATED)

@@ -1,6 +1,20 @@
 from drift.models.access import IntegrationKey
+from drift.models.analysis import (
+    AnalysisResult,
+    AnalysisRun,
+    FeatureResult,
+    LearnedThreshold,
+    ReferenceProfile,
+    RunKind,
+    RunStatus,
+    RunTrigger,
+    Section,
+    SectionStatus,
+)
+from drift.models.labels import LabelFragment
 from drift.models.profiles import ProfileFragment
 from drift.models.registry import (
+    AnalysisWindow,
     FeatureRole,
     FeatureSpec,
     FeatureType,
@@ -23,13 +37,19 @@ from drift.models.telemetry import (
 )
 
 __all__ = [
+    "AnalysisResult",
+    "AnalysisRun",
+    "AnalysisWindow",
     "BatchKind",
+    "FeatureResult",
     "FeatureRole",
     "FeatureSpec",
     "FeatureType",
     "HealthSample",
     "IngestionBatch",
     "IntegrationKey",
+    "LabelFragment",
+    "LearnedThreshold",
     "ModelVersion",
     "MonitoredModel",
     "Outcome",
@@ -38,7 +58,13 @@ __all__ = [
     "PredictionStatus",
     "ProfileFragment",
     "ReferenceDataset",
+    "ReferenceProfile",
     "ReferenceRow",
+    "RunKind",
+    "RunStatus",
+    "RunTrigger",
+    "Section",
+    "SectionStatus",
     "Stage",
     "StageChange",
     "Task",

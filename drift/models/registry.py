@@ -12,6 +12,12 @@ class Task(models.TextChoices):
     REGRESSION = "regression", "Regression"
 
 
+class AnalysisWindow(models.TextChoices):
+    HOURLY = "hourly", "Hourly"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
 class MonitoredModel(models.Model):
     slug = models.SlugField(max_length=80, unique=True, validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$")])
     name = models.CharField(max_length=200)
@@ -38,6 +44,16 @@ class MonitoredModel(models.Model):
     )
     cost_per_unit_error = models.FloatField(
         null=True, blank=True, help_text="Regression: cost of one unit of absolute error."
+    )
+    # Analysis schedule: the dispatcher analyses each complete window of this length.
+    analysis_window = models.CharField(
+        max_length=8, choices=AnalysisWindow.choices, default=AnalysisWindow.DAILY,
+        help_text="Length of the windows analysed automatically (UTC-aligned).",
+    )
+    analysis_enabled = models.BooleanField(default=True, help_text="Analyse complete windows automatically.")
+    fairness_four_fifths = models.BooleanField(
+        default=False,
+        help_text="Judge selection-rate ratios by the four-fifths rule (a hiring rule of thumb).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

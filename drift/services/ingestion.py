@@ -15,10 +15,26 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from drift.models import BatchKind, HealthSample, IngestionBatch, ModelVersion, MonitoredModel, Outcome, PredictionLog
+from drift.models import (
+    BatchKind,
+    HealthSample,
+    IngestionBatch,
+    ModelVersion,
+    MonitoredModel,
+    Outcome,
+    PredictionLog,
+)
 from drift.selectors import schema_for, version_for
+from drift.services.profiles import profiles_record
 from drift.services.writers import existing_record_ids, insert_predictions
-from drift.validation import MAX_ID_LENGTH, check_predictions, is_number, is_scalar, parse_timestamp, pii_hasher
+from drift.validation import (
+    MAX_ID_LENGTH,
+    check_predictions,
+    is_number,
+    is_scalar,
+    parse_timestamp,
+    pii_hasher,
+)
 from monitoring_site.errors import ApplicationError
 
 ERRORS_KEPT_PER_BATCH = 20
@@ -53,7 +69,8 @@ def pii_key() -> bytes:
 def _check_batch_size(records: Any) -> None:
     if not isinstance(records, list):
         raise ApplicationError(
-            "'records' must be a list of objects.", errors=[{"field": "records", "message": "expected a list"}]
+            "'records' must be a list of objects.",
+            errors=[{"field": "records", "message": "expected a list"}],
         )
     limit = settings.DRIFTWATCH["MAX_BATCH_RECORDS"]
     if len(records) > limit:
@@ -62,29 +79,63 @@ def _check_batch_size(records: Any) -> None:
             errors=[{"field": "records", "message": f"at most {limit} records per batch"}],
         )
     if not records:
-        raise ApplicationError("'records' is empty.", errors=[{"field": "records", "message": "must not be empty"}])
+        raise ApplicationError(
+            "'records' is empty.", errors=[{"field": "records", "message": "must not be empty"}]
+        )
 
 
-def _record_batch(*, model: MonitoredModel, version: ModelVersion | None, kind: str, now: datetime,
-                  submitted_by: str, partial: bool, result: IngestResult) -> None:
+def _record_batch(
+    *,
+    model: MonitoredModel,
+    version: ModelVersion | None,
+    kind: str,
+    now: datetime,
+    submitted_by: str,
+    partial: bool,
+    result: IngestResult,
+) -> None:
     IngestionBatch.objects.create(
-        model=model, version=version, kind=kind, received_at=now, submitted_by=submitted_by[:200],
-        partial=partial, accepted=result.accepted, duplicates=result.duplicates, rejected=len(result.rejected),
-        flagged=result.flagged, late=result.late,
+        model=model,
+        version=version,
+        kind=kind,
+        received_at=now,
+        submitted_by=submitted_by[:200],
+        partial=partial,
+        accepted=result.accepted,
+        duplicates=result.duplicates,
+        rejected=len(result.rejected),
+        flagged=result.flagged,
+        late=result.late,
         errors_sample=[
             {"index": r["index"], "errors": r["errors"][:3]} for r in result.rejected[:ERRORS_KEPT_PER_BATCH]
         ],
     )
 
 
-def _record_refused_batch(*, model: MonitoredModel, version: ModelVersion | None, kind: str, now: datetime,
-                          submitted_by: str, partial: bool, records: Any, exc: ApplicationError) -> None:
+def _record_refused_batch(
+    *,
+    model: MonitoredModel,
+    version: ModelVersion | None,
+    kind: str,
+    now: datetime,
+    submitted_by: str,
+    partial: bool,
+    records: Any,
+    exc: ApplicationError,
+) -> None:
     """Tally a batch refused before its records were looked at (unknown version, too many records...)."""
     count = len(records) if isinstance(records, list) else 0
     IngestionBatch.objects.create(
-        model=model, version=version, kind=kind, received_at=now, submitted_by=submitted_by[:200],
-        partial=partial, rejected=count,
-        errors_sample=[{"index": None, "errors": (exc.errors or [{"field": None, "message": exc.message}])[:3]}],
+        model=model,
+        version=version,
+        kind=kind,
+        received_at=now,
+        submitted_by=submitted_by[:200],
+        partial=partial,
+        rejected=count,
+        errors_sample=[
+            {"index": None, "errors": (exc.errors or [{"field": None, "message": exc.message}])[:3]}
+        ],
     )
 
 
@@ -123,12 +174,22 @@ def predictions_ingest(
     try:
         if not isinstance(version, str) or not version:
             problem = "required" if version in (None, "") else "expected a string"
-            raise ApplicationError(f"'version': {problem}.", errors=[{"field": "version", "message": problem}])
+            raise ApplicationError(
+                f"'version': {problem}.", errors=[{"field": "version", "message": problem}]
+            )
         mv = version_for(model, version, status=400)
         _check_batch_size(records)
     except ApplicationError as exc:
-        _record_refused_batch(model=model, version=mv, kind=BatchKind.PREDICTIONS, now=now,
-                              submitted_by=submitted_by, partial=partial, records=records, exc=exc)
+        _record_refused_batch(
+            model=model,
+            version=mv,
+            kind=BatchKind.PREDICTIONS,
+            now=now,
+            submitted_by=submitted_by,
+            partial=partial,
+            records=records,
+            exc=exc,
+        )
         raise
     opts = settings.DRIFTWATCH
     checked = check_predictions(
@@ -141,8 +202,15 @@ def predictions_ingest(
     )
     result = IngestResult(rejected=checked.rejected)
     if checked.rejected and not partial:
-        _record_batch(model=model, version=mv, kind=BatchKind.PREDICTIONS, now=now,
-                      submitted_by=submitted_by, partial=partial, result=result)
+        _record_batch(
+            model=model,
+            version=mv,
+            kind=BatchKind.PREDICTIONS,
+            now=now,
+            submitted_by=submitted_by,
+            partial=partial,
+            result=result,
+        )
         raise _refuse_batch(result)
 
     # Repeats inside the batch: the first occurrence wins, the rest are duplicates.
@@ -160,21 +228,35 @@ def predictions_ingest(
         result.duplicates = len(checked.valid) - len(kept)
         result.flagged = sum(1 for row in kept if row.value_issues)
         result.late = sum(1 for row in kept if row.is_late)
-        _record_batch(model=model, version=mv, kind=BatchKind.PREDICTIONS, now=now,
-                      submitted_by=submitted_by, partial=partial, result=result)
+        if settings.DRIFTWATCH["PROFILES_AT_INGEST"]:
+            # Same transaction as the rows: a window's profile never disagrees with its raw data.
+            profiles_record(version=mv, rows=kept)
+        _record_batch(
+            model=model,
+            version=mv,
+            kind=BatchKind.PREDICTIONS,
+            now=now,
+            submitted_by=submitted_by,
+            partial=partial,
+            result=result,
+        )
     return result
 
 
 OUTCOME_FIELDS = frozenset({"prediction_id", "label", "timestamp"})
 
 
-def _check_outcome(rec: Any, now: datetime, future: timedelta) -> tuple[str, Any, datetime, list[dict[str, str]]]:
+def _check_outcome(
+    rec: Any, now: datetime, future: timedelta
+) -> tuple[str, Any, datetime, list[dict[str, str]]]:
     errs: list[dict[str, str]] = []
     if not isinstance(rec, dict):
         return "", None, now, [{"field": "", "message": "expected an object"}]
     extra = rec.keys() - OUTCOME_FIELDS
     if extra:
-        errs.append({"field": sorted(extra)[0], "message": "unknown field; allowed: prediction_id, label, timestamp"})
+        errs.append(
+            {"field": sorted(extra)[0], "message": "unknown field; allowed: prediction_id, label, timestamp"}
+        )
     raw_id = rec.get("prediction_id")
     pid = str(raw_id) if type(raw_id) in (str, int) else ""
     if not pid:
@@ -200,8 +282,9 @@ def _check_outcome(rec: Any, now: datetime, future: timedelta) -> tuple[str, Any
 def _insert_outcomes(outcomes: list[Outcome]) -> int:
     """Insert outcomes of predictions not labelled yet; returns how many were inserted."""
     labelled = set(
-        Outcome.objects.filter(prediction_id__in=[o.prediction_id for o in outcomes])
-        .values_list("prediction_id", flat=True)
+        Outcome.objects.filter(prediction_id__in=[o.prediction_id for o in outcomes]).values_list(
+            "prediction_id", flat=True
+        )
     )
     # Sorted for the same reason as prediction rows: concurrent batches lock in the same order.
     fresh = sorted((o for o in outcomes if o.prediction_id not in labelled), key=lambda o: o.prediction_id)
@@ -225,22 +308,33 @@ def _insert_outcomes(outcomes: list[Outcome]) -> int:
     return inserted
 
 
-def outcomes_ingest(*, model: MonitoredModel, records: Any, partial: bool = False,
-                    submitted_by: str = "") -> IngestResult:
+def outcomes_ingest(
+    *, model: MonitoredModel, records: Any, partial: bool = False, submitted_by: str = ""
+) -> IngestResult:
     """Join labels to stored predictions by the client's id. Unknown ids are refused and reported back."""
     now = timezone.now()
     try:
         _check_batch_size(records)
     except ApplicationError as exc:
-        _record_refused_batch(model=model, version=None, kind=BatchKind.OUTCOMES, now=now,
-                              submitted_by=submitted_by, partial=partial, records=records, exc=exc)
+        _record_refused_batch(
+            model=model,
+            version=None,
+            kind=BatchKind.OUTCOMES,
+            now=now,
+            submitted_by=submitted_by,
+            partial=partial,
+            records=records,
+            exc=exc,
+        )
         raise
     future = timedelta(minutes=settings.DRIFTWATCH["FUTURE_TOLERANCE_MINUTES"])
     parsed = [_check_outcome(rec, now, future) for rec in records]
     ids = [pid for pid, _, _, errs in parsed if not errs]
-    known = dict(
-        PredictionLog.objects.filter(model=model, record_id__in=ids).values_list("record_id", "pk")
-    ) if ids else {}
+    known = (
+        dict(PredictionLog.objects.filter(model=model, record_id__in=ids).values_list("record_id", "pk"))
+        if ids
+        else {}
+    )
     result = IngestResult()
     valid: dict[int, Outcome] = {}
     for index, (pid, label, observed, errs) in enumerate(parsed):
@@ -252,18 +346,33 @@ def outcomes_ingest(*, model: MonitoredModel, records: Any, partial: bool = Fals
         if known[pid] in valid:
             result.duplicates += 1
             continue
-        valid[known[pid]] = Outcome(model=model, prediction_id=known[pid], label=label,
-                                    observed_at=observed, received_at=now)
+        valid[known[pid]] = Outcome(
+            model=model, prediction_id=known[pid], label=label, observed_at=observed, received_at=now
+        )
     if result.rejected and not partial:
         # Recorded outside any transaction, so the refusal's tally stays when the error is raised.
-        _record_batch(model=model, version=None, kind=BatchKind.OUTCOMES, now=now,
-                      submitted_by=submitted_by, partial=partial, result=result)
+        _record_batch(
+            model=model,
+            version=None,
+            kind=BatchKind.OUTCOMES,
+            now=now,
+            submitted_by=submitted_by,
+            partial=partial,
+            result=result,
+        )
         raise _refuse_batch(result)
     with transaction.atomic():
         result.accepted = _insert_outcomes(list(valid.values())) if valid else 0
         result.duplicates += len(valid) - result.accepted
-        _record_batch(model=model, version=None, kind=BatchKind.OUTCOMES, now=now,
-                      submitted_by=submitted_by, partial=partial, result=result)
+        _record_batch(
+            model=model,
+            version=None,
+            kind=BatchKind.OUTCOMES,
+            now=now,
+            submitted_by=submitted_by,
+            partial=partial,
+            result=result,
+        )
     return result
 
 
@@ -278,7 +387,9 @@ def health_record(*, model: MonitoredModel, data: dict[str, Any]) -> HealthSampl
     errors = []
     extra = sorted(str(key) for key in data.keys() - {"timestamp", *HEALTH_FIELDS})
     if extra:
-        errors.append({"field": extra[0], "message": "unknown field; allowed: timestamp, " + ", ".join(HEALTH_FIELDS)})
+        errors.append(
+            {"field": extra[0], "message": "unknown field; allowed: timestamp, " + ", ".join(HEALTH_FIELDS)}
+        )
     ts = parse_timestamp(data.get("timestamp")) if data.get("timestamp") is not None else now
     if ts is None:
         errors.append({"field": "timestamp", "message": "not an ISO 8601 time (e.g. 2026-01-31T12:00:00Z)"})
@@ -293,7 +404,9 @@ def health_record(*, model: MonitoredModel, data: dict[str, Any]) -> HealthSampl
         elif name in HEALTH_COUNTS and (value != int(value) or value > MAX_COUNT):
             errors.append({"field": name, "message": f"expected a whole number up to {MAX_COUNT}"})
     if errors:
-        raise ApplicationError(f"Invalid health sample: {errors[0]['field']} {errors[0]['message']}.", errors=errors)
+        raise ApplicationError(
+            f"Invalid health sample: {errors[0]['field']} {errors[0]['message']}.", errors=errors
+        )
     if all(data.get(name) is None for name in HEALTH_FIELDS):
         raise ApplicationError(
             "A health sample needs at least one measurement.",

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from drift.models import IntegrationKey, MonitoredModel
+from monitoring_site.errors import ApplicationError
 
 INTEGRATION_KEY_PREFIX = "dwi_"
 # Writing last_used_at on every request would turn each read into a write; once a minute is enough.
@@ -24,6 +25,13 @@ def integration_key_create(
     *, model: MonitoredModel, name: str, created_by: Any = None
 ) -> tuple[IntegrationKey, str]:
     """Create a key for one model; returns the record and the plain key, which is never stored."""
+    name = name.strip()
+    limit = IntegrationKey._meta.get_field("name").max_length
+    if not name or len(name) > limit:
+        raise ApplicationError(
+            f"A key needs a name of 1 to {limit} characters saying what uses it.",
+            errors=[{"field": "name", "message": f"1 to {limit} characters"}],
+        )
     plain = INTEGRATION_KEY_PREFIX + secrets.token_urlsafe(32)
     key = IntegrationKey.objects.create(
         model=model,

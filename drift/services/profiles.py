@@ -2,10 +2,13 @@
 
 import zlib
 from collections.abc import Iterable, Sequence
+from itertools import repeat
+from operator import itemgetter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from django.db import transaction
 
 from drift.models import ModelVersion, PredictionLog, ProfileFragment, ReferenceDataset
@@ -57,18 +60,39 @@ def spec_from_reference_rows(schema: Schema, rows: Sequence[dict[str, Any]]) -> 
     return spec_from_reference(columns, kinds, scores=scores if has_scores else None)
 
 
-def build_fragments(
-    version: ModelVersion, rows: Sequence[Any], spec: ProfileSpec, digest: str
-) -> list[ProfileFragment]:
+def _by_hour(rows: Sequence[Any]) -> dict[datetime, Sequence[Any]]:
+    seconds = np.fromiter((r.timestamp.timestamp() for r in rows), dtype=np.float64, count=len(rows))
+    hours = (seconds // 3600).astype(np.int64)
+    if hours.min() == hours.max():
+        return {datetime.fromtimestamp(int(hours[0]) * 3600, tz=UTC): rows}  # the usual batch: one hour
+    keys, which = np.unique(hours, return_inverse=True)
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(keys.size + 1))
+    return {
+        datetime.fromtimestamp(int(h) * 3600, tz=UTC): [rows[i] for i in order[lo:hi]]
+        for h, lo, hi in zip(keys, bounds[:-1], bounds[1:], strict=True)
+    }
+
+
+def _feature_columns(rows: Sequence[Any], names: tuple[str, ...]) -> dict[str, Sequence[Any]]:
+    """Each feature's values; a transpose in C when every row holds every feature (the usual case)."""
+    feats = [r.features for r in rows]
+    if len(names) > 1:
+        try:
+            return dict(zip(names, zip(*map(itemgetter(*names), feats), strict=True), strict=True))
+        except KeyError:
+            pass  # a feature absent from some row: fall back to lookups that give None
+    get = dict.get
+    return {name: list(map(get, feats, repeat(name))) for name in names}
+
+
+def build_fragments(version: ModelVersion, rows: Sequence[Any], spec: ProfileSpec, digest: str) -> list[ProfileFragment]:
     """One unsaved fragment per hour the rows fall in. `rows` need the attributes of `ProfiledRow`."""
-    by_hour: dict[datetime, list[Any]] = {}
-    for row in rows:
-        by_hour.setdefault(row.timestamp.replace(minute=0, second=0, microsecond=0), []).append(row)
+    names = tuple(f.name for f in spec.features)
     fragments = []
-    for hour, group in by_hour.items():
-        columns = {f.name: [r.features.get(f.name) for r in group] for f in spec.features}
+    for hour, group in _by_hour(rows).items():
         sketch = sketch_rows(
-            columns,
+            _feature_columns(group, names),
             spec,
             scores=[r.score for r in group],
             predictions=[r.prediction for r in group],

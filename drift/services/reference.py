@@ -9,13 +9,22 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from drift.models import ModelVersion, ReferenceDataset, ReferenceRow
+from drift.models import BatchKind, IngestionBatch, ModelVersion, ReferenceDataset, ReferenceRow
 from drift.selectors import schema_for
+from drift.services.ingestion import ERRORS_KEPT_PER_BATCH, pii_key
 from drift.services.profiles import spec_from_reference_rows
 from drift.tasks import profiles_rebuild_task
-from drift.services.ingestion import pii_key
-from drift.validation import REFERENCE_FIELDS, Schema, apply_pii, check_features, is_number, is_scalar, pii_hasher
+from drift.validation import (
+    REFERENCE_FIELDS,
+    Schema,
+    apply_pii,
+    check_features,
+    is_number,
+    is_scalar,
+    pii_hasher,
+)
 from monitoring_site.errors import ApplicationError
 
 _TRUE = {"true", "1", "yes"}
@@ -69,22 +78,31 @@ def parse_reference_csv(content: bytes, schema: Schema) -> list[dict[str, Any]]:
                 )
             features = {name: _csv_value(line[name] or "", types[name]) for name in header if name in types}
             score_text = line.get("score") or ""
-            rows.append({
-                "features": features,
-                "prediction": _csv_value(line["prediction"] or "", "categorical"),
-                "score": _csv_value(score_text, "numeric") if score_text else None,
-                "label": _csv_value(line.get("label") or "", "categorical"),
-            })
+            rows.append(
+                {
+                    "features": features,
+                    "prediction": _csv_value(line["prediction"] or "", "categorical"),
+                    "score": _csv_value(score_text, "numeric") if score_text else None,
+                    "label": _csv_value(line.get("label") or "", "categorical"),
+                }
+            )
     except csv.Error as exc:
-        raise ApplicationError(f"Unreadable CSV: {exc}.", errors=[{"field": "file", "message": str(exc)}]) from exc
+        raise ApplicationError(
+            f"Unreadable CSV: {exc}.", errors=[{"field": "file", "message": str(exc)}]
+        ) from exc
     if not rows:
-        raise ApplicationError("The CSV file has a header but no rows.", errors=[{"field": "file", "message": "no rows"}])
+        raise ApplicationError(
+            "The CSV file has a header but no rows.", errors=[{"field": "file", "message": "no rows"}]
+        )
     return rows
 
 
 def _check_rows(rows: Any, schema: Schema) -> list[dict[str, Any]]:
     if not isinstance(rows, list) or not rows:
-        raise ApplicationError("'records' must be a non-empty list.", errors=[{"field": "records", "message": "expected a non-empty list"}])
+        raise ApplicationError(
+            "'records' must be a non-empty list.",
+            errors=[{"field": "records", "message": "expected a non-empty list"}],
+        )
     limit = settings.DRIFTWATCH["MAX_REFERENCE_ROWS"]
     if len(rows) > limit:
         raise ApplicationError(
@@ -100,7 +118,13 @@ def _check_rows(rows: Any, schema: Schema) -> list[dict[str, Any]]:
             continue
         extra = row.keys() - REFERENCE_FIELDS
         if extra:
-            errors.append({"index": i, "field": sorted(extra)[0], "message": "unknown field; allowed: features, prediction, score, label"})
+            errors.append(
+                {
+                    "index": i,
+                    "field": sorted(extra)[0],
+                    "message": "unknown field; allowed: features, prediction, score, label",
+                }
+            )
         if not is_scalar(row.get("prediction")):
             errors.append({"index": i, "field": "prediction", "message": "required: a label or a number"})
         if row.get("score") is not None and not is_number(row["score"]):
@@ -109,7 +133,9 @@ def _check_rows(rows: Any, schema: Schema) -> list[dict[str, Any]]:
             errors.append({"index": i, "field": "label", "message": "expected a label or a number"})
         feats = row.get("features")
         if feats is None:
-            errors.append({"index": i, "field": "features", "message": "required: an object of feature values"})
+            errors.append(
+                {"index": i, "field": "features", "message": "required: an object of feature values"}
+            )
         feature_dicts.append(feats if feats is not None else {})
     checked = check_features(feature_dicts, schema)
     for i, errs in enumerate(checked.errors):
@@ -125,21 +151,88 @@ def _check_rows(rows: Any, schema: Schema) -> list[dict[str, Any]]:
     return [{"issues": issues} for issues in checked.issues]
 
 
-@transaction.atomic
-def reference_upload(*, version: ModelVersion, rows: Any, source: str, uploaded_by: Any = None) -> ReferenceDataset:
+def _record_refused(
+    *, version: ModelVersion, rows: Any, exc: ApplicationError, now: Any, uploaded_by: Any
+) -> None:
+    """Tally a refused upload: a bad reference is a data-quality signal like a refused batch."""
+    by_index: dict[Any, list[dict[str, Any]]] = {}
+    for error in exc.errors:
+        by_index.setdefault(error.get("index"), []).append(
+            {"field": error.get("field"), "message": error.get("message")}
+        )
+    refused_rows = [i for i in by_index if i is not None]
+    IngestionBatch.objects.create(
+        model=version.model,
+        version=version,
+        kind=BatchKind.REFERENCE,
+        received_at=now,
+        submitted_by=str(uploaded_by or "")[:200],
+        rejected=len(refused_rows) or (len(rows) if isinstance(rows, list) else 0),
+        errors_sample=[
+            {"index": i, "errors": errs[:3]} for i, errs in list(by_index.items())[:ERRORS_KEPT_PER_BATCH]
+        ]
+        or [{"index": None, "errors": [{"field": None, "message": exc.message}]}],
+    )
+
+
+def reference_upload_csv(
+    *, version: ModelVersion, content: bytes, uploaded_by: Any = None
+) -> ReferenceDataset:
+    """Replace the version's reference with the rows of a CSV file (see `parse_reference_csv`)."""
+    try:
+        rows = parse_reference_csv(content, schema_for(version))
+    except ApplicationError as exc:
+        _record_refused(version=version, rows=None, exc=exc, now=timezone.now(), uploaded_by=uploaded_by)
+        raise
+    return reference_upload(version=version, rows=rows, source="csv", uploaded_by=uploaded_by)
+
+
+def reference_upload(
+    *, version: ModelVersion, rows: Any, source: str, uploaded_by: Any = None
+) -> ReferenceDataset:
     """Replace the version's reference with `rows`, whole: an invalid row refuses the upload."""
+    now = timezone.now()
     schema = schema_for(version)
-    issues = _check_rows(rows, schema)
+    try:
+        issues = _check_rows(rows, schema)
+    except ApplicationError as exc:
+        _record_refused(version=version, rows=rows, exc=exc, now=now, uploaded_by=uploaded_by)
+        raise
+    with transaction.atomic():
+        # Two uploads for one version at once would both delete, then both create: one at a time.
+        ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
+        dataset = _replace_reference(
+            version=version, rows=rows, schema=schema, source=source, uploaded_by=uploaded_by
+        )
+        flagged = sum(1 for item in issues if item["issues"])
+        IngestionBatch.objects.create(
+            model=version.model,
+            version=version,
+            kind=BatchKind.REFERENCE,
+            received_at=now,
+            submitted_by=str(uploaded_by or "")[:200],
+            accepted=dataset.row_count,
+            flagged=flagged,
+        )
+    dataset.flagged_rows = flagged  # type: ignore[attr-defined]
+    return dataset
+
+
+def _replace_reference(
+    *, version: ModelVersion, rows: list[dict[str, Any]], schema: Schema, source: str, uploaded_by: Any
+) -> ReferenceDataset:
     hasher = pii_hasher(pii_key())
     needs_pii = any(rule.pii != "keep" for rule in schema.features)
     clean = [
-        (apply_pii(row["features"], schema, hasher) if needs_pii else row["features"], row)
-        for row in rows
+        (apply_pii(row["features"], schema, hasher) if needs_pii else row["features"], row) for row in rows
     ]
     digest = hashlib.sha256()
     for features, row in clean:
-        digest.update(orjson.dumps([features, row["prediction"], row.get("score"), row.get("label")],
-                                   option=orjson.OPT_SORT_KEYS))
+        digest.update(
+            orjson.dumps(
+                [features, row["prediction"], row.get("score"), row.get("label")], option=orjson.OPT_SORT_KEYS
+            )
+        )
     ReferenceDataset.objects.filter(version=version).delete()
     dataset = ReferenceDataset.objects.create(
         version=version,
@@ -157,11 +250,15 @@ def reference_upload(*, version: ModelVersion, rows: Any, source: str, uploaded_
     transaction.on_commit(lambda: profiles_rebuild_task.delay(version.pk))
     ReferenceRow.objects.bulk_create(
         [
-            ReferenceRow(dataset=dataset, features=features, prediction=row["prediction"],
-                         score=row.get("score"), label=row.get("label"))
+            ReferenceRow(
+                dataset=dataset,
+                features=features,
+                prediction=row["prediction"],
+                score=row.get("score"),
+                label=row.get("label"),
+            )
             for features, row in clean
         ],
         batch_size=2000,
     )
-    dataset.flagged_rows = sum(1 for item in issues if item["issues"])  # type: ignore[attr-defined]
     return dataset

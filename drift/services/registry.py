@@ -166,7 +166,15 @@ def version_create(
         created_by=user,
     )
     _full_clean(mv)
-    mv.save()
+    try:
+        with transaction.atomic():
+            mv.save()
+    except IntegrityError as exc:  # a concurrent request registered the same version
+        raise ApplicationError(
+            f"Model '{model.slug}' already has a version '{version}'.",
+            errors=[{"field": "version", "message": "already exists"}],
+            status=409,
+        ) from exc
     for spec in specs:
         spec.version = mv
     FeatureSpec.objects.bulk_create(specs)

@@ -6,52 +6,128 @@ a moment ago) is counted as a duplicate, never written twice.
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import orjson
 from django.db import IntegrityError, connection, transaction
-from psycopg.types.json import set_json_dumps
+from psycopg.types.string import BytesBinaryDumper
 
 from drift.models import PredictionLog
 from drift.validation import CleanPrediction
 
 COLUMNS = (
-    "model_id", "version_id", "record_id", "timestamp", "received_at", "features", "prediction", "score",
-    "latency_ms", "status", "attributions", "lineage", "is_late", "value_issues",
+    "model_id",
+    "version_id",
+    "record_id",
+    "timestamp",
+    "received_at",
+    "features",
+    "prediction",
+    "score",
+    "latency_ms",
+    "status",
+    "attributions",
+    "lineage",
+    "is_late",
+    "value_issues",
 )
 COLUMN_TYPES = (
-    "int8", "int8", "varchar", "timestamptz", "timestamptz", "jsonb", "jsonb", "float8",
-    "float8", "varchar", "jsonb", "jsonb", "bool", "jsonb",
+    "int8",
+    "int8",
+    "varchar",
+    "timestamptz",
+    "timestamptz",
+    "jsonb",
+    "jsonb",
+    "float8",
+    "float8",
+    "varchar",
+    "jsonb",
+    "jsonb",
+    "bool",
+    "jsonb",
 )
+# Binary COPY sends each field in its type's binary form, and jsonb's is a version byte followed by the
+# JSON text. We build that form ourselves with orjson and declare those fields as bytea, so psycopg
+# passes the bytes through in C instead of calling a Python dumper for every value.
+JSONB_VERSION = b"\x01"
+COPY_TYPES = tuple("bytea" if t == "jsonb" else t for t in COLUMN_TYPES)
 
 
 def existing_record_ids(model_id: int, record_ids: Sequence[str]) -> set[str]:
+    """The ids among `record_ids` already stored for the model."""
+    if not record_ids:
+        return set()
+    if connection.vendor == "postgresql":
+        # The ids travel as one JSON text (encoded in C) instead of thousands of bound parameters. As a
+        # set-returning function they also make the planner probe the (model, record_id) unique index
+        # once per id; with `= ANY(array)` it estimated thousands of matches and scanned the whole table.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT record_id FROM {PredictionLog._meta.db_table} WHERE model_id = %s "
+                "AND record_id IN (SELECT jsonb_array_elements_text(%s::jsonb))",
+                [model_id, orjson.dumps(list(record_ids)).decode()],
+            )
+            return {row[0] for row in cursor.fetchall()}
     found: set[str] = set()
-    # Chunks keep SQLite under its bound-parameter limit; one query per 5,000 ids.
+    # Chunks keep SQLite under its bound-parameter limit.
     for start in range(0, len(record_ids), 5000):
         chunk = record_ids[start : start + 5000]
         found.update(
-            PredictionLog.objects.filter(model_id=model_id, record_id__in=chunk).values_list("record_id", flat=True)
+            PredictionLog.objects.filter(model_id=model_id, record_id__in=chunk).values_list(
+                "record_id", flat=True
+            )
         )
     return found
 
 
-def _copy_rows(cursor: object, table: str, rows: Sequence[CleanPrediction], model_id: int, version_id: int,
-               received_at: datetime) -> None:
+def _jsonb(value: Any) -> bytes | None:
+    return None if value is None else JSONB_VERSION + orjson.dumps(value)
+
+
+def _copy_rows(
+    cursor: object,
+    table: str,
+    rows: Sequence[CleanPrediction],
+    model_id: int,
+    version_id: int,
+    received_at: datetime,
+) -> None:
     raw = cursor.cursor  # type: ignore[attr-defined]  # Django's wrapper around the psycopg cursor
-    set_json_dumps(orjson.dumps, raw)
     columns = ", ".join(f'"{c}"' for c in COLUMNS)
-    with raw.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types(list(COLUMN_TYPES))
+    dumps = orjson.dumps
+    # The raw psycopg cursor bypasses Django's error translation; without it a unique violation would
+    # surface as psycopg's IntegrityError, which the caller's `except IntegrityError` does not catch.
+    statement = f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)"
+    # By type oid psycopg would pick its DB-API `Binary` dumper for bytea (Python); this cursor gets C's.
+    raw.adapters.register_dumper(bytes, BytesBinaryDumper)
+    with connection.wrap_database_errors, raw.copy(statement) as copy:
+        copy.set_types(list(COPY_TYPES))
+        write = copy.write_row
         for r in rows:
-            copy.write_row((
-                model_id, version_id, r.record_id, r.timestamp, received_at, r.features,
-                r.prediction, r.score, r.latency_ms, r.status, r.attributions,
-                r.lineage, r.is_late, r.value_issues,
-            ))
+            write(
+                (
+                    model_id,
+                    version_id,
+                    r.record_id,
+                    r.timestamp,
+                    received_at,
+                    JSONB_VERSION + dumps(r.features),
+                    JSONB_VERSION + dumps(r.prediction),
+                    r.score,
+                    r.latency_ms,
+                    r.status,
+                    _jsonb(r.attributions),
+                    _jsonb(r.lineage),
+                    r.is_late,
+                    _jsonb(r.value_issues),
+                )
+            )
 
 
-def _insert_postgres(rows: Sequence[CleanPrediction], model_id: int, version_id: int,
-                     received_at: datetime) -> set[str]:
+def _insert_postgres(
+    rows: Sequence[CleanPrediction], model_id: int, version_id: int, received_at: datetime
+) -> set[str]:
     table = PredictionLog._meta.db_table
     # Fast path: straight COPY into the table. A concurrent request may have stored some of these ids
     # since we looked; then the unique index refuses the COPY and the slow path below sorts it out.
@@ -62,28 +138,45 @@ def _insert_postgres(rows: Sequence[CleanPrediction], model_id: int, version_id:
     except IntegrityError:
         pass
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS _incoming (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+        columns = ", ".join(f'"{c}"' for c in COLUMNS)
+        # Only the copied columns: `LIKE` would bring the table's NOT NULL `id` without its identity.
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _incoming ON COMMIT DROP "
+            f"AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
         cursor.execute("TRUNCATE _incoming")
         _copy_rows(cursor, "_incoming", rows, model_id, version_id, received_at)
-        columns = ", ".join(f'"{c}"' for c in COLUMNS)
+        # In the order the COPY uses (Python's sort is code-point order, which is "C" collation order), so
+        # concurrent batches take the unique-index locks in the same order and wait instead of deadlocking.
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming "
+            f'INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming ORDER BY record_id COLLATE "C" '
             "ON CONFLICT (model_id, record_id) DO NOTHING RETURNING record_id"
         )
         return {row[0] for row in cursor.fetchall()}
 
 
-def _insert_generic(rows: Sequence[CleanPrediction], model_id: int, version_id: int,
-                    received_at: datetime) -> set[str]:
+def _insert_generic(
+    rows: Sequence[CleanPrediction], model_id: int, version_id: int, received_at: datetime
+) -> set[str]:
     # SQLite: the caller's transaction holds the write lock (IMMEDIATE), so no other writer got in
     # between the duplicate check and this insert.
     PredictionLog.objects.bulk_create(
         [
             PredictionLog(
-                model_id=model_id, version_id=version_id, record_id=r.record_id, timestamp=r.timestamp,
-                received_at=received_at, features=r.features, prediction=r.prediction, score=r.score,
-                latency_ms=r.latency_ms, status=r.status, attributions=r.attributions, lineage=r.lineage,
-                is_late=r.is_late, value_issues=r.value_issues,
+                model_id=model_id,
+                version_id=version_id,
+                record_id=r.record_id,
+                timestamp=r.timestamp,
+                received_at=received_at,
+                features=r.features,
+                prediction=r.prediction,
+                score=r.score,
+                latency_ms=r.latency_ms,
+                status=r.status,
+                attributions=r.attributions,
+                lineage=r.lineage,
+                is_late=r.is_late,
+                value_issues=r.value_issues,
             )
             for r in rows
         ],
@@ -92,8 +185,9 @@ def _insert_generic(rows: Sequence[CleanPrediction], model_id: int, version_id: 
     return {r.record_id for r in rows}
 
 
-def insert_predictions(rows: Sequence[CleanPrediction], *, model_id: int, version_id: int,
-                       received_at: datetime) -> set[str]:
+def insert_predictions(
+    rows: Sequence[CleanPrediction], *, model_id: int, version_id: int, received_at: datetime
+) -> set[str]:
     """Insert rows whose ids are not stored yet; returns the ids inserted. Call inside a transaction."""
     if not rows:
         return set()

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from drift.models import MonitoredModel, ReferenceDataset, ReferenceRow, StageChange
+from drift.models import IngestionBatch, MonitoredModel, ReferenceDataset, ReferenceRow, StageChange
 from tests.conftest import FEATURES
 from tests.drift.conftest import assert_error
 
@@ -21,7 +21,11 @@ CHURN = {
     "description": "Who leaves next month",
     "owner": "growth-team",
     "positive_label": "yes",
-    "business": {"kpi": "Keep customers", "currency": "USD", "value": {"tp": 40, "fp": -5, "tn": 0, "fn": -60}},
+    "business": {
+        "kpi": "Keep customers",
+        "currency": "USD",
+        "value": {"tp": 40, "fp": -5, "tn": 0, "fn": -60},
+    },
 }
 
 
@@ -29,7 +33,12 @@ def new_version(version: str = "v2", **overrides: Any) -> dict[str, Any]:
     body = {
         "version": version,
         "stage": "shadow",
-        "schema": {"features": [{"name": "income", "type": "numeric", "min": 0}, {"name": "city", "type": "categorical"}]},
+        "schema": {
+            "features": [
+                {"name": "income", "type": "numeric", "min": 0},
+                {"name": "city", "type": "categorical"},
+            ]
+        },
         "training_data": {"uri": "s3://bucket/train.parquet", "digest": "sha256:abc"},
         "code_version": "git:1234abc",
         "feature_set_version": "fs-7",
@@ -40,7 +49,13 @@ def new_version(version: str = "v2", **overrides: Any) -> dict[str, Any]:
 
 def reference_row(i: int, **features: Any) -> dict[str, Any]:
     row = {
-        "features": {"income": 30_000 + i, "age": 40, "region": "south", "has_default": i % 2 == 0, "gender": "m"},
+        "features": {
+            "income": 30_000 + i,
+            "age": 40,
+            "region": "south",
+            "has_default": i % 2 == 0,
+            "gender": "m",
+        },
         "prediction": i % 2,
         "score": 0.25,
         "label": i % 2,
@@ -84,7 +99,9 @@ def test_a_model_lists_its_versions_with_their_stage(api, carol, credit_v1):
 
 
 def test_patch_changes_the_name_and_one_business_value_and_keeps_the_rest(api, alice, credit_model):
-    answer = api(alice).patch(CREDIT, {"name": "Credit risk v2", "business": {"value": {"fp": -650}}}, format="json")
+    answer = api(alice).patch(
+        CREDIT, {"name": "Credit risk v2", "business": {"value": {"fp": -650}}}, format="json"
+    )
 
     assert answer.status_code == 200, answer.json()
     credit_model.refresh_from_db()
@@ -175,7 +192,9 @@ def test_moving_a_version_to_production_archives_the_previous_one_on_the_record(
     client.post(VERSIONS, new_version(), format="json")
 
     canary = client.patch(VERSIONS + "v2/", {"stage": "canary", "reason": "5% of traffic"}, format="json")
-    production = client.patch(VERSIONS + "v2/", {"stage": "production", "reason": "canary held"}, format="json")
+    production = client.patch(
+        VERSIONS + "v2/", {"stage": "production", "reason": "canary held"}, format="json"
+    )
 
     assert canary.status_code == 200 and production.status_code == 200, production.json()
     history = [(h["from"], h["to"], h["by"], h["reason"]) for h in production.json()["stage_history"]]
@@ -186,7 +205,10 @@ def test_moving_a_version_to_production_archives_the_previous_one_on_the_record(
     ]
     old = client.get(VERSIONS + "v1/").json()
     assert old["stage"] == "archived"
-    assert (old["stage_history"][-1]["from"], old["stage_history"][-1]["reason"]) == ("production", "replaced by v2")
+    assert (old["stage_history"][-1]["from"], old["stage_history"][-1]["reason"]) == (
+        "production",
+        "replaced by v2",
+    )
 
 
 def test_setting_the_stage_a_version_already_has_writes_no_history(api, alice, credit_v1):
@@ -227,8 +249,9 @@ def feature(**overrides: Any) -> dict[str, Any]:
         ([{"type": "numeric"}], "schema.features[0].name", "required"),
     ],
 )
-def test_it_refuses_an_invalid_schema_naming_the_feature_and_the_problem(api, alice, credit_model, features,
-                                                                       field, says):
+def test_it_refuses_an_invalid_schema_naming_the_feature_and_the_problem(
+    api, alice, credit_model, features, field, says
+):
     answer = api(alice).post(VERSIONS, new_version(schema={"features": features}), format="json")
 
     assert_error(answer, 400, field=field, says=says)
@@ -287,8 +310,13 @@ def test_an_analyst_uploads_a_csv_reference_and_its_cells_get_the_schema_types(a
     assert answer.status_code == 201, answer.json()
     assert answer.json()["reference"]["source"] == "csv"
     rows = list(ReferenceRow.objects.order_by("id").values("features", "prediction", "score", "label"))
-    assert rows[0]["features"] == {"income": 52000.0, "age": 41.0, "region": "north", "has_default": True,
-                                   "gender": "f"}
+    assert rows[0]["features"] == {
+        "income": 52000.0,
+        "age": 41.0,
+        "region": "north",
+        "has_default": True,
+        "gender": "f",
+    }
     assert rows[1]["features"]["age"] is None and rows[1]["features"]["has_default"] is False
     assert (rows[0]["prediction"], rows[0]["score"], rows[0]["label"]) == ("1", 0.91, "1")
 
@@ -307,7 +335,7 @@ def test_a_csv_with_a_byte_order_mark_is_read(api, alice, credit_v1):
         ("income,prediction\n1,0,9\n", "file:line 2", "too many cells"),
         ("income,prediction\n", "file", "no rows"),
         ("", "file", "no 'prediction' column"),
-        ("income,prediction\n".encode() + "52000,\u00e9\n".encode("latin-1"), "file", "not UTF-8"),
+        (b"income,prediction\n" + "52000,\u00e9\n".encode("latin-1"), "file", "not UTF-8"),
         (b"income,prediction\n1\x00,0\n", "file", "NUL"),
     ],
 )
@@ -381,8 +409,9 @@ def test_a_reference_over_the_row_limit_is_refused(api, alice, credit_v1, settin
         ({"records": [{**reference_row(0), "label": {"a": 1}}]}, "label", "expected a label", 0),
     ],
 )
-def test_it_refuses_an_invalid_json_reference_naming_the_row_and_field(api, alice, credit_v1, body, field, says,
-                                                                      index):
+def test_it_refuses_an_invalid_json_reference_naming_the_row_and_field(
+    api, alice, credit_v1, body, field, says, index
+):
     answer = api(alice).post(REFERENCE, body, format="json")
 
     assert_error(answer, 400, field=field, says=says, index=index)
@@ -393,3 +422,26 @@ def test_a_reference_for_an_unknown_version_is_404(api, alice, credit_v1):
     answer = api(alice).post(VERSIONS + "v9/reference/", {"records": [reference_row(0)]}, format="json")
 
     assert_error(answer, 404, field="version", says="unknown version")
+
+
+def test_every_reference_upload_leaves_its_tally_including_refused_ones(api, alice, credit_v1):
+    client = api(alice)
+    client.post(REFERENCE, {"records": [reference_row(0), reference_row(1, age=150)]}, format="json")
+    client.post(REFERENCE, {"records": [reference_row(0), reference_row(1, income="x"), 5]}, format="json")
+    client.post(REFERENCE, csv_upload("income,salary,prediction\n1,2,0\n"), format="multipart")
+    client.post(REFERENCE, csv_upload(CSV), format="multipart")
+
+    batches = IngestionBatch.objects.filter(kind="reference").order_by("id")
+    assert [(b.accepted, b.rejected, b.flagged, b.submitted_by) for b in batches] == [
+        (2, 0, 1, "alice"),
+        (0, 2, 0, "alice"),
+        (0, 0, 0, "alice"),
+        (2, 0, 0, "alice"),
+    ]
+    assert batches[1].errors_sample == [
+        {"index": 1, "errors": [{"field": "features.income", "message": "expected a number, got a string"}]},
+        {"index": 2, "errors": [{"field": "", "message": "expected an object"}]},
+    ]
+    assert batches[2].errors_sample == [
+        {"index": None, "errors": [{"field": "file", "message": "unknown column(s) salary"}]}
+    ]

@@ -1,0 +1,220 @@
+"""The data-drift section on scenario data with known injected changes, and on features that cannot be
+tested (constant, all null, one category, no reference values). No database."""
+
+import numpy as np
+import pytest
+
+from drift.engine import drift
+from drift.engine.context import FeatureInfo, ModelInfo, WindowInput
+from drift.profiles import merge_sketches, sketch_rows, spec_from_reference
+from tests.drift.engine.support import scenario_input
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("stationary", set()),
+        ("mean_shift", {"num_0"}),
+        ("variance_change", {"num_0"}),
+        ("category_reweighting", {"cat_0"}),
+        ("new_category", {"cat_0"}),
+        # A burst of missing values leaves the present values alone: data quality, not drift.
+        ("missing_burst", set()),
+        # Marginals intact: only the multivariate view can see it.
+        ("correlation_change", set()),
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 2])
+def test_it_flags_exactly_the_features_that_were_changed(kind, expected, seed):
+    out = drift.data_drift(scenario_input(kind, seed=seed))
+
+    assert set(out["drifted_features"]) == expected
+    assert out["share_drifted"] == pytest.approx(len(expected) / 8)
+
+
+def test_every_feature_entry_has_the_promised_fields():
+    out = drift.data_drift(scenario_input("mean_shift", n_reference=4_000, n_current=2_000))
+
+    for entry in out["features"]:
+        assert {"feature", "method", "statistic", "p_value", "effect_size", "threshold", "drifted"} <= set(
+            entry
+        )
+    assert {"pca", "domain_classifier", "drifted"} <= set(out["multivariate"])
+
+
+def test_a_correlation_change_is_seen_by_the_multivariate_check_only():
+    out = drift.data_drift(scenario_input("correlation_change"))
+
+    assert out["drifted_features"] == []
+    assert out["multivariate"]["drifted"] is True
+
+
+def test_a_stationary_window_raises_no_multivariate_alarm():
+    assert drift.data_drift(scenario_input("stationary"))["multivariate"]["drifted"] is False
+
+
+def test_small_windows_get_an_exact_test_and_large_ones_a_binned_test():
+    small = drift.data_drift(scenario_input("stationary", n_reference=3_000, n_current=2_000))
+    large = drift.data_drift(scenario_input("stationary", n_reference=20_000, n_current=10_000))
+
+    assert {e["mode"] for e in small["features"] if e["type"] == "numeric"} == {"samples"}
+    assert {e["method"] for e in small["features"] if e["type"] == "numeric"} == {"ks"}
+    assert {e["method"] for e in large["features"] if e["type"] == "numeric"} == {"ks_binned"}
+
+
+def test_the_summary_says_how_far_the_mean_moved():
+    entry = next(
+        e for e in drift.data_drift(scenario_input("mean_shift"))["features"] if e["feature"] == "num_0"
+    )
+
+    # The scenario shifts num_0 (mean 50, sd 10) by half a standard deviation.
+    assert entry["summary"]["current_mean"] - entry["summary"]["reference_mean"] == pytest.approx(5, abs=0.5)
+    assert entry["summary"]["mean_change"] == pytest.approx(0.1, abs=0.015)
+
+
+def test_a_new_category_is_named_with_its_share():
+    entry = next(
+        e for e in drift.data_drift(scenario_input("new_category"))["features"] if e["feature"] == "cat_0"
+    )
+
+    assert entry["summary"]["new_values"]["new"] == pytest.approx(0.05, abs=0.01)
+
+
+class Recording:
+    """A threshold source that learns at the window size and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str, str, int]] = []
+
+    def get(self, feature, mode, method, window_size, learn):
+        self.asked.append((feature, mode, method, window_size))
+        return learn(window_size)
+
+
+def test_thresholds_come_from_the_threshold_source_once_per_testable_feature():
+    source = Recording()
+    inp = scenario_input("stationary", n_reference=4_000, n_current=2_000, thresholds=source)
+
+    drift.data_drift(inp)
+
+    assert sorted(a[0] for a in source.asked) == sorted(f.name for f in inp.features)
+
+
+# --- features that cannot be compared -----------------------------------------------------------
+
+
+def edge_input(reference: dict, current: dict, kinds: dict) -> WindowInput:
+    spec = spec_from_reference(reference, kinds)
+    return WindowInput(
+        spec=spec,
+        features=tuple(FeatureInfo(n, k) for n, k in kinds.items()),
+        model=ModelInfo("regression"),
+        current=merge_sketches([sketch_rows(current, spec, reservoir_size=500)], reservoir_size=500),
+        reference=sketch_rows(reference, spec, reservoir_size=5_000),
+    )
+
+
+def by_feature(out: dict) -> dict:
+    return {e["feature"]: e for e in out["features"]}
+
+
+@pytest.fixture
+def edges():
+    rng = np.random.default_rng(3)
+    n_ref, n_cur = 1_000, 400
+    reference = {
+        "normal": rng.normal(0, 1, n_ref),
+        "constant": np.full(n_ref, 5.0),
+        "gone": rng.normal(0, 1, n_ref),
+        "never": np.full(n_ref, np.nan),
+        "one_category": np.array(["north"] * n_ref, dtype=object),
+        "flag": np.array([True] * n_ref, dtype=object),
+        "customer": np.array([f"c{i}" for i in range(n_ref)], dtype=object),
+    }
+    current = {
+        "normal": rng.normal(0, 1, n_cur),
+        "constant": np.full(n_cur, 5.0),
+        "gone": np.full(n_cur, np.nan),
+        "never": rng.normal(0, 1, n_cur),
+        "one_category": np.array(["north"] * n_cur, dtype=object),
+        "flag": np.array([True] * n_cur, dtype=object),
+        "customer": np.array([f"new{i}" for i in range(n_cur)], dtype=object),
+    }
+    kinds = {
+        "normal": "numeric",
+        "constant": "numeric",
+        "gone": "numeric",
+        "never": "numeric",
+        "one_category": "categorical",
+        "flag": "boolean",
+        "customer": "categorical",
+    }
+    return drift.data_drift(edge_input(reference, current, kinds))
+
+
+def test_a_constant_feature_is_compared_by_the_share_of_values_that_moved(edges):
+    entry = by_feature(edges)["constant"]
+
+    assert entry["testable"] and not entry["drifted"]
+    assert entry["effect_method"] == "ks"
+    assert "constant (5) in the reference" in entry["explanation"]
+
+
+def test_an_all_null_window_is_not_testable_and_says_why(edges):
+    entry = by_feature(edges)["gone"]
+
+    assert not entry["testable"] and not entry["drifted"]
+    assert entry["explanation"] == "gone was null in all 400 rows of this window."
+
+
+def test_a_feature_without_reference_values_is_not_testable_and_says_why(edges):
+    entry = by_feature(edges)["never"]
+
+    assert not entry["testable"] and not entry["drifted"]
+    assert "no values in the reference" in entry["explanation"]
+
+
+def test_a_single_category_on_both_sides_is_explained(edges):
+    entries = by_feature(edges)
+    assert not entries["one_category"]["drifted"]
+    assert "single value ('north')" in entries["one_category"]["explanation"]
+    assert not entries["flag"]["drifted"]
+    assert "single value" in entries["flag"]["explanation"]
+
+
+def test_an_identifier_is_not_compared_and_says_why(edges):
+    entry = by_feature(edges)["customer"]
+
+    assert not entry["testable"] and not entry["drifted"]
+    assert "looks like an identifier (1,000 distinct values in 1,000 reference rows)" in entry["explanation"]
+
+
+def test_untestable_features_stay_out_of_the_drifted_share(edges):
+    testable = [e["feature"] for e in edges["features"] if e["testable"]]
+
+    assert sorted(testable) == ["constant", "flag", "normal", "one_category"]
+    assert edges["share_drifted"] == 0.0
+
+
+def test_a_change_confined_to_one_segment_is_located():
+    rng = np.random.default_rng(5)
+    seg_ref = rng.choice(["north", "south", "east"], 6_000).astype(object)
+    seg_cur = rng.choice(["north", "south", "east"], 3_000).astype(object)
+    cur = rng.normal(0, 1, 3_000)
+    cur[seg_cur == "south"] += 1.5
+    reference = {"x": rng.normal(0, 1, 6_000), "region": seg_ref}
+    current = {"x": cur, "region": seg_cur}
+    spec = spec_from_reference(reference, {"x": "numeric", "region": "categorical"})
+    inp = WindowInput(
+        spec=spec,
+        features=(FeatureInfo("x", "numeric"), FeatureInfo("region", "categorical", "segment")),
+        model=ModelInfo("regression"),
+        current=sketch_rows(current, spec, reservoir_size=5_000),
+        reference=sketch_rows(reference, spec, reservoir_size=5_000),
+    )
+
+    entry = by_feature(drift.data_drift(inp))["x"]
+
+    assert entry["drifted"]
+    (segments,) = entry["segments"]
+    assert segments["by"] == "region" and segments["concentrated_in"] == "south"

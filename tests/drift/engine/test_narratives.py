@@ -1,0 +1,167 @@
+"""Narratives on fixed result dicts: what changed, by how much, where; plain words, no jargon."""
+
+import doctest
+import re
+
+import pytest
+
+from drift import narratives
+from drift.engine.run import analyse, empty_results
+from drift.narratives import narrate, number, pct
+from tests.drift.engine.support import scenario_input
+
+JARGON = re.compile(r"\b(PSI|KS|p-value|p=|Wasserstein|Jensen|chi|Benjamini|ECE|AUC|ADWIN|DDM)\b", re.I)
+
+
+def numeric(feature, ref, cur, *, segments=None, effect=0.5):
+    entry = {
+        "feature": feature,
+        "type": "numeric",
+        "drifted": True,
+        "testable": True,
+        "effect_size": effect,
+        "threshold": 0.1,
+        "summary": {"reference_mean": ref, "current_mean": cur, "mean_change": (cur - ref) / abs(ref)},
+    }
+    if segments:
+        entry["segments"] = segments
+    return entry
+
+
+def drift(*features, multivariate=False):
+    return {
+        "data_drift": {"status": "ok", "features": list(features), "multivariate": {"drifted": multivariate}}
+    }
+
+
+def test_its_docstring_examples_hold():
+    assert doctest.testmod(narratives).failed == 0
+
+
+def test_it_says_which_feature_moved_by_how_much_against_the_reference():
+    text = narrate(drift(numeric("income", 50_300, 41_200)))
+
+    assert text == (
+        "Income changed against the reference. "
+        "Average income fell 18% against the reference (41,200 vs 50,300)."
+    )
+
+
+def test_it_names_a_new_category_and_its_share():
+    entry = {
+        "feature": "channel",
+        "type": "categorical",
+        "drifted": True,
+        "effect_size": 0.3,
+        "threshold": 0.05,
+        "summary": {"new_values": {"partner_api": 0.23}, "new_share": 0.23, "shares": []},
+    }
+
+    assert "A new channel value 'partner_api' now makes up 23% of requests." in narrate(drift(entry))
+
+
+def test_it_names_the_segment_where_the_change_concentrates():
+    segments = [
+        {
+            "by": "region",
+            "concentrated_in": "south",
+            "segments": [
+                {"value": "south", "share": 0.3, "effect": 0.9},
+                {"value": "north", "share": 0.7, "effect": 0.05},
+            ],
+        }
+    ]
+    text = narrate(drift(numeric("income", 50_000, 45_000, segments=segments)))
+
+    assert "The change in income concentrates in region = south (30% of requests)." in text
+
+
+def test_the_largest_changes_come_first_and_at_most_three_are_detailed():
+    features = [numeric(f"f{i}", 100.0, 100.0 + i, effect=0.1 * i) for i in range(1, 6)]
+
+    text = narrate(drift(*features))
+
+    assert text.startswith("F5, f4, f3 and 2 more changed against the reference (5 of 5 features).")
+    assert "Average f5 rose 5%" in text and "f1 rose" not in text
+
+
+def test_it_says_when_nothing_changed():
+    entry = {"feature": "age", "type": "numeric", "drifted": False, "effect_size": 0.01, "threshold": 0.1}
+
+    assert narrate(drift(entry)) == "No feature changed materially against the reference."
+
+
+def test_a_joint_change_without_a_marginal_one_is_explained():
+    entry = {"feature": "age", "type": "numeric", "drifted": False, "effect_size": 0.01, "threshold": 0.1}
+
+    assert "the way features move together has changed" in narrate(drift(entry, multivariate=True))
+
+
+def test_quality_performance_and_operations_notes():
+    results = {
+        "data_quality": {
+            "status": "ok",
+            "features": {
+                "age": {"missing": {"status": "alert", "observed": 0.15, "center": 0.02, "rule": "reference"}}
+            },
+            "volume": {"status": "alert", "observed": 400, "center": 1_000},
+        },
+        "performance": {
+            "status": "ok",
+            "labelled": 1_200,
+            "degraded": ["accuracy"],
+            "metrics": {"accuracy": {"value": 0.84, "reference": 0.91}},
+            "business": {"currency": "EUR", "per_prediction": 3.5, "reference_per_prediction": 5.0},
+        },
+        "operations": {
+            "status": "ok",
+            "error_rate": 0.05,
+            "errors": {"status": "alert"},
+            "latency_ms": {"p95": 240.0, "usual_p95": 80.0, "slower": True},
+        },
+    }
+
+    text = narrate(results)
+
+    assert "Missing values in age rose to 15% (2% in the reference)." in text
+    assert "Traffic was 400 predictions, below the usual range (about 1,000)." in text
+    assert "Accuracy fell from 91% on the reference to 84% (1,200 labelled predictions)." in text
+    assert "each prediction is worth 3.5 EUR, against 5 on the reference" in text
+    assert "95% of predictions took under 240 ms, against about 80 ms usually" in text
+    assert "5% of predictions failed." in text
+
+
+def test_an_empty_window_is_told_by_its_reason():
+    assert narrate(empty_results("no_data", "No predictions of version 'v1' yesterday.")) == (
+        "No predictions of version 'v1' yesterday."
+    )
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "stationary",
+        "mean_shift",
+        "new_category",
+        "missing_burst",
+        "concept_shift",
+        "fairness_gap",
+        "calibration_shift",
+        "correlation_change",
+    ],
+)
+def test_narratives_of_real_results_are_plain_words(kind):
+    text = narrate(analyse(scenario_input(kind, n_reference=4_000, n_current=2_000)))
+
+    assert text and not JARGON.search(text), text
+
+
+def test_numbers_read_naturally():
+    assert [number(x) for x in (41_213, 50_300.0, 0.01234, 5.0, 1_234_567)] == [
+        "41,200",
+        "50,300",
+        "0.0123",
+        "5",
+        "1,230,000",
+    ]
+    assert [pct(x) for x in (0.234, 0.012, 0.05, 0.0)] == ["23%", "1.2%", "5%", "0%"]
