@@ -197,6 +197,15 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PredictionStatusEnum": "drift.models.telemetry.PredictionStatus",
         "RunStatusEnum": "drift.models.analysis.RunStatus",
+        "RunKindEnum": "drift.models.analysis.RunKind",
+        "EventStatusEnum": "governance.models.EventStatus",
+        "IncidentStatusEnum": "governance.models.IncidentStatus",
+        "DeliveryStatusEnum": "governance.models.DeliveryStatus",
+        "SeverityEnum": "governance.models.Severity",
+        "IncidentSeverityEnum": "governance.models.IncidentSeverity",
+        "ChannelKindEnum": "governance.models.ChannelKind",
+        "TimelineKindEnum": "governance.models.TimelineKind",
+        "ServingModeEnum": "governance.models.ServingMode",
     },
 }
 
@@ -216,6 +225,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # Claims due analyses per model schedule; safe to run often (runs are unique per window).
     "analyses-dispatch": {"task": "drift.tasks.analyses_dispatch", "schedule": 300.0},
     "holdout-evaluate": {"task": "drift.tasks.holdout_evaluate", "schedule": 24 * 3600.0},
+    # Escalates incidents nobody acknowledged within their escalation step's minutes.
+    "incidents-escalate": {"task": "governance.tasks.incidents_escalate", "schedule": 60.0},
 }
 
 # --- Driftwatch ---
@@ -233,6 +244,14 @@ DRIFTWATCH = {
     # Update profile sketches with every batch. Only the ingest benchmark turns this off, to measure
     # what profiles cost; analyses and dashboards read profiles, so production keeps it on.
     "PROFILES_AT_INGEST": env_bool("DRIFTWATCH_PROFILES_AT_INGEST", True),
+    # Seconds a notification delivery may wait for the receiver before it counts as failed.
+    "NOTIFY_TIMEOUT_SECONDS": env_int("DRIFTWATCH_NOTIFY_TIMEOUT_SECONDS", 10),
+    # Cache-Control max-age of the serving decision (clients revalidate with its ETag).
+    "SERVING_DECISION_MAX_AGE": env_int("DRIFTWATCH_SERVING_DECISION_MAX_AGE", 5),
+    # PagerDuty Events v2 endpoint (override for a proxy or an EU account).
+    "PAGERDUTY_EVENTS_URL": os.environ.get(
+        "DRIFTWATCH_PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue"
+    ),
     # Largest reference dataset accepted, in rows.
     "MAX_REFERENCE_ROWS": env_int("DRIFTWATCH_MAX_REFERENCE_ROWS", 200_000),
 }

@@ -215,8 +215,9 @@ class ModelOutSerializer(serializers.ModelSerializer):
         }
 
     def get_serving_mode(self, obj: MonitoredModel) -> str:
-        # The serving gate (governance) sets this; until a policy acts, a model serves normally.
-        return getattr(obj, "serving_mode", None) or "normal"
+        from governance.selectors import serving_mode_of
+
+        return serving_mode_of(obj)
 
     def get_latest_health(self, obj: MonitoredModel) -> dict[str, Any] | None:
         sample = obj.health_samples.order_by("-timestamp").first()

@@ -64,7 +64,7 @@ class ModelListView(APIView):
 
     @extend_schema(operation_id="v1_models_list", parameters=PAGE, responses=s.page_of(s.ModelOutSerializer))
     def get(self, request: Request) -> Response:
-        qs = models_visible_to(request.user).prefetch_related("versions")
+        qs = models_visible_to(request.user).select_related("serving_state").prefetch_related("versions")
         return _paginate(request, self, qs, s.ModelOutSerializer)
 
     @extend_schema(request=s.ModelCreateSerializer, responses={201: s.ModelOutSerializer})

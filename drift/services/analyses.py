@@ -287,6 +287,11 @@ def analysis_execute(*, run_id: int, progress: Callable[[str], None] | None = No
         reason = f"The analysis failed unexpectedly ({type(exc).__name__}: {exc})."
         _store(run, started, RunStatus.FAILED, reason, empty_results(ERROR, reason))
     run.refresh_from_db()
+    if run.status == RunStatus.DONE:
+        # Policies act on every finished analysis (governance: events, serving gate, incidents).
+        from governance.tasks import policies_evaluate_task
+
+        transaction.on_commit(lambda: policies_evaluate_task.delay(run.pk))
     return run
 
 

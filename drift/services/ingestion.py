@@ -25,6 +25,7 @@ from drift.models import (
     PredictionLog,
 )
 from drift.selectors import schema_for, version_for
+from drift.services.labels import labels_record
 from drift.services.profiles import profiles_record
 from drift.services.writers import existing_record_ids, insert_predictions
 from drift.validation import (
@@ -279,8 +280,8 @@ def _check_outcome(
     return pid, label, observed, errs
 
 
-def _insert_outcomes(outcomes: list[Outcome]) -> int:
-    """Insert outcomes of predictions not labelled yet; returns how many were inserted."""
+def _insert_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
+    """Insert outcomes of predictions not labelled yet; returns the ones inserted."""
     labelled = set(
         Outcome.objects.filter(prediction_id__in=[o.prediction_id for o in outcomes]).values_list(
             "prediction_id", flat=True
@@ -291,18 +292,18 @@ def _insert_outcomes(outcomes: list[Outcome]) -> int:
     try:
         with transaction.atomic():
             Outcome.objects.bulk_create(fresh, batch_size=1000)
-        return len(fresh)
+        return fresh
     except IntegrityError:
         pass
     # A concurrent request labelled some of the same predictions since we looked. Rare, so one
     # savepoint per row is affordable, and it tells exactly which rows were ours.
-    inserted = 0
+    inserted = []
     for outcome in fresh:
         outcome.pk = None
         try:
             with transaction.atomic():
                 outcome.save(force_insert=True)
-            inserted += 1
+            inserted.append(outcome)
         except IntegrityError:
             continue
     return inserted
@@ -362,8 +363,11 @@ def outcomes_ingest(
         )
         raise _refuse_batch(result)
     with transaction.atomic():
-        result.accepted = _insert_outcomes(list(valid.values())) if valid else 0
+        inserted = _insert_outcomes(list(valid.values())) if valid else []
+        result.accepted = len(inserted)
         result.duplicates += len(valid) - result.accepted
+        # Only what this batch inserted: each prediction's label is counted once in the fragments.
+        labels_record(model=model, outcomes=inserted)
         _record_batch(
             model=model,
             version=None,

@@ -2,10 +2,10 @@
 
 import zlib
 from collections.abc import Iterable, Sequence
-from itertools import repeat
-from operator import itemgetter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -86,7 +86,9 @@ def _feature_columns(rows: Sequence[Any], names: tuple[str, ...]) -> dict[str, S
     return {name: list(map(get, feats, repeat(name))) for name in names}
 
 
-def build_fragments(version: ModelVersion, rows: Sequence[Any], spec: ProfileSpec, digest: str) -> list[ProfileFragment]:
+def build_fragments(
+    version: ModelVersion, rows: Sequence[Any], spec: ProfileSpec, digest: str
+) -> list[ProfileFragment]:
     """One unsaved fragment per hour the rows fall in. `rows` need the attributes of `ProfiledRow`."""
     names = tuple(f.name for f in spec.features)
     fragments = []
