@@ -22,6 +22,7 @@ from drift.validation import (
     check_features,
     check_predictions,
     pii_hasher,
+    predictions,
 )
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
@@ -51,7 +52,7 @@ def reference_features(feats: Any, schema: Schema, issues: dict[str, str]) -> li
     errors = []
     if not isinstance(feats, dict):
         errors.append(
-            {"field": "features", "message": f"expected an object, got {validation._type_name(feats)}"}
+            {"field": "features", "message": f"expected an object, got {validation.type_name(feats)}"}
         )
         feats = {}
     elif not schema.names.issuperset(feats):
@@ -78,7 +79,7 @@ def reference_features(feats: Any, schema: Schema, issues: dict[str, str]) -> li
             errors.append(
                 {
                     "field": f"features.{rule.name}",
-                    "message": f"expected {EXPECTED[rule.type]}, got {validation._type_name(value)}",
+                    "message": f"expected {EXPECTED[rule.type]}, got {validation.type_name(value)}",
                 }
             )
         elif (rule.min_value is not None and value < rule.min_value) or (
@@ -98,11 +99,11 @@ def reference(
     for i, rec in enumerate(records):
         errors: list[dict[str, str]] = []
         if not isinstance(rec, dict):
-            errors.append({"field": "", "message": f"expected an object, got {validation._type_name(rec)}"})
+            errors.append({"field": "", "message": f"expected an object, got {validation.type_name(rec)}"})
             record_id, ts, feats = "", None, {}
         else:
             # The envelope's rules are `_check_envelope`, the per-record path the fast path falls back on.
-            record_id, ts = validation._check_envelope(rec, schema, NOW, FUTURE, errors)
+            record_id, ts = predictions._check_envelope(rec, schema, NOW, FUTURE, errors)
             feats = rec.get("features")
             if feats is None:
                 errors.append({"field": "features", "message": "required: an object of feature values"})

@@ -1,256 +1,25 @@
-"""Check telemetry records against a version's feature schema. Pure: no Django.
+"""Prediction records: the fields around the features, checked column by column, then the features."""
 
-Two kinds of problems, treated differently because monitoring must see the second kind:
-
-- *structural* problems refuse the record (wrong type, unknown feature, missing id/timestamp/prediction,
-  unparseable timestamp): it cannot be stored meaningfully;
-- *value* problems are stored and counted (outside the declared range, a category never declared, a null
-  where the schema says not nullable, a late timestamp).
-
-Error messages name the field and the problem but never echo the value, so raw PII cannot leak into
-responses or logs.
-
-Example:
-    >>> schema = Schema((FeatureRule("age", "numeric", min_value=18, max_value=99),))
-    >>> out = check_features([{"age": 17}, {"age": "x"}], schema)
-    >>> out.errors[1], out.issues[0]
-    ([{'field': 'features.age', 'message': 'expected a number, got a string'}], {'age': 'out_of_range'})
-"""
-
-import hashlib
-import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain, repeat
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any
 
-NUMBER_TYPES = (int, float)
-OUT_OF_RANGE = "out_of_range"
-UNDECLARED_CATEGORY = "undeclared_category"
-NULL_NOT_ALLOWED = "null_not_allowed"
-PREDICTION_FIELDS = frozenset(
-    {"id", "timestamp", "features", "prediction", "score", "latency_ms", "status", "attributions", "lineage"}
+from drift.validation.features import ACCEPTED_TYPES, NONE_TYPE, check_feature_objects
+from drift.validation.schema import (
+    MAX_ID_LENGTH,
+    MAX_LINEAGE_DEPTH,
+    PREDICTION_FIELDS,
+    STATUSES,
+    Schema,
+    apply_pii,
+    is_number,
+    is_scalar,
+    parse_timestamp,
+    type_name,
 )
-REFERENCE_FIELDS = frozenset({"features", "prediction", "score", "label"})
-STATUSES = frozenset({"ok", "error"})
-MAX_ID_LENGTH = 200
-MAX_LINEAGE_DEPTH = 16
-
-
-@dataclass(frozen=True)
-class FeatureRule:
-    name: str
-    type: str  # numeric | categorical | boolean
-    pii: str = "keep"  # keep | hash | drop
-    nullable: bool = True
-    min_value: float | None = None
-    max_value: float | None = None
-    categories: frozenset[str] | None = None  # None: nothing declared, so nothing is "undeclared"
-
-
-@dataclass(frozen=True)
-class Schema:
-    features: tuple[FeatureRule, ...]
-
-    @property
-    def names(self) -> frozenset[str]:
-        return frozenset(rule.name for rule in self.features)
-
-
-@dataclass
-class FeatureCheck:
-    """Per-record results of `check_features`, index-aligned with the input."""
-
-    errors: list[list[dict[str, str]]]
-    issues: list[dict[str, str]]
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, NUMBER_TYPES):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def is_number(value: Any) -> bool:
-    # type() rather than isinstance(): bool is a subclass of int and must not pass as a number.
-    return type(value) in NUMBER_TYPES
-
-
-_NONE = type(None)
-# Value types each feature type accepts. Exact types, not isinstance(): bool is a subclass of int and must
-# not pass as a number. Categories may be sent as codes (3) or names ("gold"); they are compared as text.
-_ACCEPTED = {"numeric": frozenset({int, float}), "boolean": frozenset({bool})}
-_CATEGORY_TYPES = frozenset({str, int})
-_EXPECTED = {"numeric": "a number", "boolean": "true or false"}
-
-
-def _check_values(
-    rule: FeatureRule,
-    column: Sequence[Any],
-    errors: dict[int, list[dict[str, str]]],
-    issues: dict[int, dict[str, str]],
-) -> None:
-    """The reference check of one column, value by value. `errors` and `issues` are keyed by index."""
-    name = rule.name
-    accepted = _ACCEPTED.get(rule.type, _CATEGORY_TYPES)
-    message = f"expected {_EXPECTED.get(rule.type, 'a string')}, got "
-    low, high, cats = rule.min_value, rule.max_value, rule.categories
-    for i, value in enumerate(column):
-        if value is None:
-            if not rule.nullable:
-                issues.setdefault(i, {})[name] = NULL_NOT_ALLOWED
-            continue
-        if type(value) not in accepted:
-            errors.setdefault(i, []).append(
-                {"field": f"features.{name}", "message": message + _type_name(value)}
-            )
-            continue
-        if (low is not None and value < low) or (high is not None and value > high):
-            issues.setdefault(i, {})[name] = OUT_OF_RANGE
-        elif cats is not None and str(value) not in cats:
-            issues.setdefault(i, {})[name] = UNDECLARED_CATEGORY
-
-
-def _all_declared(rule: FeatureRule, values: Sequence[Any], types: set[type]) -> bool:
-    """True when no value (all non-null and of an accepted type) is outside the declared range or categories.
-
-    Conservative: False sends the column to the value-by-value check, which finds the exact ones.
-    """
-    low, high, cats = rule.min_value, rule.max_value, rule.categories
-    if not values or (low is None and high is None and cats is None):
-        return True
-    if cats is None:
-        # min/max in C instead of two comparisons per value. A NaN (not possible from JSON) that
-        # min/max return fails both comparisons, so it lands in the exact check too.
-        return (low is None or min(values) >= low) and (high is None or max(values) <= high)
-    if low is None and high is None:
-        return cats.issuperset(values) if types == {str} else cats.issuperset(map(str, values))
-    return False
-
-
-def _check_column(
-    rule: FeatureRule,
-    column: Sequence[Any],
-    errors: dict[int, list[dict[str, str]]],
-    issues: dict[int, dict[str, str]],
-) -> None:
-    """Check one feature's values; the common all-well-typed, all-in-range column costs a few C calls."""
-    types = set(map(type, column))
-    has_null = _NONE in types
-    types.discard(_NONE)
-    values = [v for v in column if v is not None] if has_null else column
-    if types <= _ACCEPTED.get(rule.type, _CATEGORY_TYPES) and _all_declared(rule, values, types):
-        if has_null and not rule.nullable:
-            for i, value in enumerate(column):
-                if value is None:
-                    issues.setdefault(i, {})[rule.name] = NULL_NOT_ALLOWED
-        return
-    _check_values(rule, column, errors, issues)
-
-
-def _columns(rows: Sequence[dict[str, Any]], names: tuple[str, ...]) -> dict[str, Sequence[Any]] | None:
-    """Each feature's values, when every row holds every declared feature and nothing else; else None.
-
-    The usual batch: one itemgetter per row and a transpose, all in C, instead of one lookup per value.
-    """
-    if len(names) < 2 or not rows:
-        return None
-    try:
-        table = list(zip(*map(itemgetter(*names), rows), strict=True))
-    except KeyError:
-        return None  # some feature is absent from some row (sent as null by absence)
-    if max(map(len, rows)) != len(names):
-        return None  # some row names a feature the schema does not declare
-    return dict(zip(names, table, strict=True))
-
-
-def _check_feature_objects(
-    feature_dicts: Sequence[Any], schema: Schema
-) -> tuple[dict[int, list[dict[str, str]]], dict[int, dict[str, str]]]:
-    """`check_features` with results keyed by index, holding only the records that have some."""
-    errors: dict[int, list[dict[str, str]]] = {}
-    issues: dict[int, dict[str, str]] = {}
-    known = schema.names
-    rows: Sequence[Any] = feature_dicts
-    plain = set(map(type, feature_dicts)) <= {dict}
-    columns = _columns(feature_dicts, tuple(rule.name for rule in schema.features)) if plain else None
-    # Without the transpose, one pass in C still tells whether any row names an undeclared feature.
-    if columns is None and not (plain and known.issuperset(chain.from_iterable(feature_dicts))):
-        rows = []
-        for i, feats in enumerate(feature_dicts):
-            if not isinstance(feats, dict):
-                errors[i] = [{"field": "features", "message": f"expected an object, got {_type_name(feats)}"}]
-                rows.append({})
-                continue
-            if not known.issuperset(feats):
-                unknown = sorted(str(k) for k in feats if k not in known)
-                errors[i] = [
-                    {
-                        "field": "features",
-                        "message": f"unknown feature(s) {', '.join(unknown[:5])}; "
-                        "the version's schema does not declare them",
-                    }
-                ]
-            rows.append(feats)
-    get = dict.get
-    for rule in schema.features:
-        if rule.pii != "drop":
-            column = columns[rule.name] if columns is not None else list(map(get, rows, repeat(rule.name)))
-            _check_column(rule, column, errors, issues)
-    return errors, issues
-
-
-def check_features(feature_dicts: Sequence[Any], schema: Schema) -> FeatureCheck:
-    """Check each record's ``features`` object, column by column (one tight loop per feature)."""
-    errors, issues = _check_feature_objects(feature_dicts, schema)
-    n = len(feature_dicts)
-    return FeatureCheck(
-        errors=[errors.get(i) or [] for i in range(n)], issues=[issues.get(i) or {} for i in range(n)]
-    )
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """ISO 8601 text to an aware UTC datetime; naive times are taken as UTC. None when unparseable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-        # Converting e.g. 0001-01-01T00:00+05:00 to UTC leaves the representable range.
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-
-
-def pii_hasher(key: bytes) -> Callable[[Any], str]:
-    """Keyed HMAC-SHA256 of a value's text: equal inputs stay equal, the raw value cannot be recovered."""
-
-    def digest(value: Any) -> str:
-        return hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:32]
-
-    return digest
-
-
-def apply_pii(features: dict[str, Any], schema: Schema, hasher: Callable[[Any], str]) -> dict[str, Any]:
-    """Drop `drop` features and hash `hash` features; returns a new dict (the input is left alone)."""
-    out = dict(features)
-    for rule in schema.features:
-        if rule.pii == "drop":
-            out.pop(rule.name, None)
-        elif rule.pii == "hash" and out.get(rule.name) is not None:
-            out[rule.name] = hasher(out[rule.name])
-    return out
 
 
 @dataclass(slots=True)
@@ -273,10 +42,6 @@ class CleanPrediction:
 class PredictionCheck:
     valid: list[CleanPrediction] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
-
-
-def is_scalar(value: Any) -> bool:
-    return value is not None and not isinstance(value, dict | list)
 
 
 def _nested_deeper_than(value: Any, limit: int) -> bool:
@@ -323,7 +88,7 @@ def _check_envelope(
     for name in ("score", "latency_ms"):
         value = rec.get(name)
         if value is not None and not is_number(value):
-            errs.append({"field": name, "message": f"expected a number, got {_type_name(value)}"})
+            errs.append({"field": name, "message": f"expected a number, got {type_name(value)}"})
     latency = rec.get("latency_ms")
     if is_number(latency) and latency < 0:
         errs.append({"field": "latency_ms", "message": "must not be negative"})
@@ -338,13 +103,13 @@ def _check_envelope(
             errs.append({"field": "attributions", "message": "names features the schema does not declare"})
     lineage = rec.get("lineage")
     if lineage is not None and not isinstance(lineage, dict):
-        errs.append({"field": "lineage", "message": f"expected an object, got {_type_name(lineage)}"})
+        errs.append({"field": "lineage", "message": f"expected an object, got {type_name(lineage)}"})
     elif lineage and _nested_deeper_than(lineage, MAX_LINEAGE_DEPTH):
         errs.append({"field": "lineage", "message": f"nested deeper than {MAX_LINEAGE_DEPTH} levels"})
     return record_id, ts
 
 
-_NUMBER_OR_NULL = frozenset({int, float, _NONE})
+_NUMBER_OR_NULL = frozenset({int, float, NONE_TYPE})
 # The record fields `check_predictions` reads, with the value a missing one stands for.
 _COLUMN_DEFAULTS = {
     "id": None,
@@ -423,7 +188,7 @@ def _screen_envelopes(
         cols[name] = values = column(name)
         if not set(map(type, values)) <= _NUMBER_OR_NULL:
             suspects |= _where(values, lambda v: v is not None and not is_number(v))
-    latencies = [v for v in cols["latency_ms"] if type(v) in _ACCEPTED["numeric"]]
+    latencies = [v for v in cols["latency_ms"] if type(v) in ACCEPTED_TYPES["numeric"]]
     # `not >=` rather than `<`: a NaN minimum (not possible from JSON) goes to the exact check.
     if latencies and not min(latencies) >= 0:
         suspects |= _where(cols["latency_ms"], lambda v: not is_number(v) or not v >= 0)
@@ -434,20 +199,20 @@ def _screen_envelopes(
 
     names = schema.names
     cols["attributions"] = attributions = column("attributions")
-    if set(map(type, attributions)) != {_NONE}:
+    if set(map(type, attributions)) != {NONE_TYPE}:
         suspects |= _where(
             attributions,
             lambda a: (
                 a is not None
                 and not (
                     type(a) is dict
-                    and set(map(type, a.values())) <= _ACCEPTED["numeric"]
+                    and set(map(type, a.values())) <= ACCEPTED_TYPES["numeric"]
                     and names.issuperset(a)
                 )
             ),
         )
     cols["lineage"] = lineage = column("lineage")
-    if set(map(type, lineage)) != {_NONE}:
+    if set(map(type, lineage)) != {NONE_TYPE}:
         suspects |= _where(
             lineage,
             lambda v: v is not None and (type(v) is not dict or _nested_deeper_than(v, MAX_LINEAGE_DEPTH)),
@@ -493,7 +258,7 @@ def check_predictions(
         rec = records[i]
         errs: list[dict[str, str]] = []
         if not isinstance(rec, dict):
-            errs.append({"field": "", "message": f"expected an object, got {_type_name(rec)}"})
+            errs.append({"field": "", "message": f"expected an object, got {type_name(rec)}"})
             ids[i], times[i], feature_dicts[i] = "", None, {}
         else:
             ids[i], times[i] = _check_envelope(rec, schema, now, future_tolerance, errs)
@@ -502,7 +267,7 @@ def check_predictions(
                 feature_dicts[i] = {}
         if errs:
             errors[i] = errs
-    feature_errors, issues = _check_feature_objects(feature_dicts, schema)
+    feature_errors, issues = check_feature_objects(feature_dicts, schema)
     for i, errs in feature_errors.items():
         errors.setdefault(i, []).extend(errs)
     for i in sorted(errors):
