@@ -3,6 +3,9 @@ from django.http import HttpRequest
 
 from drift.models import (
     AnalysisRun,
+    Experiment,
+    ExperimentArm,
+    ExperimentDecision,
     FeatureSpec,
     HealthSample,
     IngestionBatch,
@@ -240,3 +243,51 @@ class AnalysisRunAdmin(admin.ModelAdmin):
     search_fields = ["model__slug", "version__version", "narrative"]
     # Runs are written by the analysis service only; the admin shows them.
     readonly_fields = [f.name for f in AnalysisRun._meta.fields]
+
+
+class ExperimentArmInline(admin.TabularInline):
+    model = ExperimentArm
+    fields = ["version", "is_control", "planned_share", "position"]
+    extra = 0
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "model",
+        "status",
+        "mode",
+        "primary_metric",
+        "started_at",
+        "ends_at",
+        "stop_reason",
+    ]
+    list_filter = ["status", "mode", "primary_metric", "model"]
+    search_fields = ["name", "hypothesis", "model__slug"]
+    list_select_related = ["model"]
+    inlines = [ExperimentArmInline]
+    # Locked criteria, looks and decisions are written by the experiment services (audited).
+    readonly_fields = [
+        "criteria",
+        "allocation",
+        "allocation_history",
+        "started_at",
+        "stopped_at",
+        "stop_reason",
+        "stop_note",
+        "last_evaluated_at",
+        "created_by",
+        "created_at",
+    ]
+
+
+@admin.register(ExperimentDecision)
+class ExperimentDecisionAdmin(admin.ModelAdmin):
+    list_display = ["experiment", "decision", "version", "decided_by", "at"]
+    list_filter = ["decision"]
+    search_fields = ["experiment__name", "reason"]
+    readonly_fields = [f.name for f in ExperimentDecision._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

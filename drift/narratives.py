@@ -88,16 +88,47 @@ def _categorical(entry: Mapping[str, Any]) -> str:
     return f"The mix of {name} values changed against the reference."
 
 
-def _segment(entry: Mapping[str, Any]) -> str:
+def _mix_change(seg: Mapping[str, Any]) -> str:
+    """``customer segment 'new' rose from 30% to 42% of requests``."""
+    mix = seg["mix"]
+    verb = "rose" if mix["current_share"] > mix["reference_share"] else "fell"
+    return (
+        f"{_name(seg['by'])} '{mix['value']}' {verb} from {pct(mix['reference_share'])} to "
+        f"{pct(mix['current_share'])} of requests"
+    )
+
+
+def _segment(entry: Mapping[str, Any], told: set[str]) -> str:
+    """Where a feature's change comes from: the segment mix (told once per segment feature: `told`
+    holds those whose shift is already said), or the one segment it concentrates in."""
+    feature = _name(entry["feature"])
+    for seg in entry.get("segments", []):
+        if seg.get("mix_explains"):
+            if seg["by"] in told:
+                return f"Most of the change in {feature} comes from that shift in {_name(seg['by'])}."
+            told.add(seg["by"])
+            return f"Most of the change in {feature} comes from the mix: {_mix_change(seg)}."
     for seg in entry.get("segments", []):
         where = seg.get("concentrated_in")
         if where:
-            top = seg["segments"][0]
+            top = next((s for s in seg["segments"] if s["value"] == where), seg["segments"][0])
             return (
-                f"The change in {_name(entry['feature'])} concentrates in {_name(seg['by'])} = {where} "
+                f"The change in {feature} concentrates in {_name(seg['by'])} = {where} "
                 f"({pct(top['share'])} of requests)."
             )
     return ""
+
+
+def _mix_moves(entries: list[Mapping[str, Any]], told: set[str]) -> list[str]:
+    """A segment mix that moved and was not told yet, once per segment feature."""
+    out = []
+    for entry in entries:
+        for seg in entry.get("segments", []):
+            if (seg.get("mix") or {}).get("moved") and seg["by"] not in told:
+                told.add(seg["by"])
+                change = _mix_change(seg)
+                out.append(change[:1].upper() + change[1:] + ".")
+    return out
 
 
 def _drift(section: Mapping[str, Any]) -> list[str]:
@@ -107,18 +138,26 @@ def _drift(section: Mapping[str, Any]) -> list[str]:
         key=lambda e: -(e["effect_size"] / e["threshold"] if e.get("threshold") else e["effect_size"])
     )
     out = []
+    tested = sum(1 for e in entries if e.get("testable", True))
     if drifted:
         names = [_name(e["feature"]) for e in drifted]
-        tested = sum(1 for e in entries if e.get("testable", True))
         extra = len(names) - MAX_FEATURES
         head = _join([*names[:MAX_FEATURES], f"{extra} more"] if extra > 0 else names)
-        count = f" ({len(names)} of {tested} features)." if len(names) > 1 else "."
+        which = "features" if tested == len(entries) else "testable features"
+        count = f" ({len(names)} of {tested} {which})." if len(names) > 1 else "."
         out.append(f"{head} changed against the reference{count}")
+        told: set[str] = set()  # segment features whose shift is already told
         for e in drifted[:MAX_FEATURES]:
             out.append(_numeric(e) if e.get("type") == "numeric" else _categorical(e))
-            segment = _segment(e)
+            told.add(e["feature"])  # a segment feature detailed on its own tells its shift
+            segment = _segment(e, told)
             if segment:
                 out.append(segment)
+        out += _mix_moves(drifted, told)
+    elif entries and not tested and any("too few rows" in (e.get("explanation") or "") for e in entries):
+        out.append(
+            "This window is too small to compare with the reference: no feature has enough values to test."
+        )
     elif entries:
         multi = section.get("multivariate", {})
         if multi.get("drifted"):

@@ -73,8 +73,13 @@ def schema_for(version: ModelVersion) -> Schema:
 def predictions_of(
     model: MonitoredModel, *, version: str | None = None, start: str | None = None, end: str | None = None
 ) -> QuerySet[PredictionLog]:
-    """The model's predictions, newest first; `start` (inclusive) and `end` (exclusive) are ISO 8601."""
-    qs = PredictionLog.objects.filter(model=model).select_related("version").order_by("-timestamp", "-id")
+    """The model's predictions (not a drill's), newest first; `start` (inclusive) and `end` (exclusive)
+    are ISO 8601."""
+    qs = (
+        PredictionLog.objects.filter(model=model, is_drill=False)
+        .select_related("version")
+        .order_by("-timestamp", "-id")
+    )
     if version:
         qs = qs.filter(version=version_for(model, version, status=400))
     for name, text, lookup in (("start", start, "timestamp__gte"), ("end", end, "timestamp__lt")):

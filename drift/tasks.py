@@ -1,6 +1,6 @@
 """Celery tasks: thin interfaces that take ids and call a service."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 
 @shared_task(acks_late=True)
@@ -21,12 +21,17 @@ def labels_rebuild_task(version_id: int) -> int:
     return labels_rebuild(version=version) if version else 0
 
 
-@shared_task(acks_late=True)
-def analysis_execute(run_id: int) -> str:
-    """Run one analysis; a run already claimed or finished is skipped (the claim is a conditional UPDATE)."""
+@shared_task(bind=True, acks_late=True)
+def analysis_execute(self: Task, run_id: int) -> str:
+    """Run one analysis; a run already claimed or finished is skipped (the claim is a conditional UPDATE).
+
+    A redelivered message was taken by a worker that died before acknowledging it (killed, out of
+    memory, its machine gone): the run that worker left "running" is taken over now, not after the
+    dispatcher's STUCK_AFTER."""
     from drift.services.analyses import analysis_execute as execute
 
-    run = execute(run_id=run_id)
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    run = execute(run_id=run_id, takeover=redelivered)
     return run.status if run else "skipped"
 
 
@@ -44,3 +49,23 @@ def holdout_evaluate() -> list[int]:
     from drift.services.analysis_dispatch import holdout_evaluate as evaluate
 
     return evaluate()
+
+
+@shared_task
+def experiments_evaluate() -> list[int]:
+    """Beat, every 15 minutes: claim the running experiments due for a look and enqueue each."""
+    from drift.services.experiment_evaluation import experiments_claim_due
+
+    claimed = experiments_claim_due()
+    for experiment_id in claimed:
+        experiment_evaluate_task.delay(experiment_id)
+    return claimed
+
+
+@shared_task(acks_late=True)
+def experiment_evaluate_task(experiment_id: int) -> int | None:
+    """One look at one experiment: record it, move a bandit's allocation, apply the stopping rules."""
+    from drift.services.experiment_evaluation import experiment_evaluate
+
+    look = experiment_evaluate(experiment_id=experiment_id)
+    return look.number if look else None

@@ -7,16 +7,25 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from governance.models import (
+    ActionItem,
     ActionRequest,
+    Annotation,
     AuditEntry,
     Delivery,
     DriftEvent,
+    Drill,
     EscalationStep,
+    ImprovementTask,
     Incident,
     NotificationChannel,
     Policy,
     PolicyVersion,
+    Postmortem,
+    RetrainingPipeline,
+    RetrainingRequest,
     RuleEvaluation,
+    Runbook,
+    RunbookVersion,
     ServingState,
     TimelineEntry,
 )
@@ -72,7 +81,17 @@ class RuleEvaluationAdmin(ReadOnlyAdmin):
 
 @admin.register(DriftEvent)
 class DriftEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "title", "model", "severity", "status", "breach_active", "windows", "detected_at"]
+    list_display = [
+        "id",
+        "title",
+        "model",
+        "severity",
+        "status",
+        "breach_active",
+        "windows",
+        "detected_at",
+        "drill",
+    ]
     list_filter = ["status", "severity", "breach_active"]
     search_fields = ["title", "signal", "model__slug"]
     list_select_related = ["model"]
@@ -121,3 +140,59 @@ class EscalationStepAdmin(ReadOnlyAdmin):
 class ActionRequestAdmin(ReadOnlyAdmin):
     list_display = ["kind", "model", "status", "requested_by", "event", "created_at"]
     list_filter = ["kind", "status"]
+
+
+class RunbookVersionInline(ReadOnlyInline):
+    model = RunbookVersion
+    fields = ["number", "title", "reason", "created_by", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Runbook)
+class RunbookAdmin(ReadOnlyAdmin):
+    list_display = ["slug", "model", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    inlines = [RunbookVersionInline]
+
+
+class ActionItemInline(ReadOnlyInline):
+    model = ActionItem
+    fields = ["title", "owner", "due_date", "status", "done_at"]
+    readonly_fields = fields
+
+
+@admin.register(Postmortem)
+class PostmortemAdmin(ReadOnlyAdmin):
+    list_display = ["id", "title", "incident", "status", "created_at", "published_at"]
+    list_filter = ["status"]
+    inlines = [ActionItemInline]
+
+
+@admin.register(RetrainingRequest)
+class RetrainingRequestAdmin(ReadOnlyAdmin):
+    list_display = ["id", "model", "status", "requested_by", "event", "call_status", "created_at"]
+    list_filter = ["status", "call_status"]
+
+
+@admin.register(RetrainingPipeline)
+class RetrainingPipelineAdmin(ReadOnlyAdmin):
+    list_display = ["model", "is_active", "updated_at"]
+    exclude = ["secret", "url"]  # credentials: the API shows the URL masked
+
+
+@admin.register(Drill)
+class DrillAdmin(ReadOnlyAdmin):
+    list_display = ["id", "model", "scenario", "magnitude", "status", "gate_mode", "started_at", "ended_at"]
+    list_filter = ["status", "scenario"]
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "model", "target", "category", "status", "created_by", "created_at"]
+    list_filter = ["status", "category", "target"]
+
+
+@admin.register(ImprovementTask)
+class ImprovementTaskAdmin(ReadOnlyAdmin):
+    list_display = ["id", "title", "model", "status", "event", "retraining_request", "created_at"]
+    list_filter = ["status"]

@@ -112,7 +112,7 @@ def _validate_actions(actions: Any, at: str, errors: list[Error]) -> list[dict[s
             errors.append({"field": where, "message": "must be an object with a 'type'"})
             continue
         kind = action.get("type")
-        if kind not in ACTION_FIELDS:
+        if not isinstance(kind, str) or kind not in ACTION_FIELDS:
             errors.append({"field": f"{where}.type", "message": f"must be one of {', '.join(ACTION_FIELDS)}"})
             continue
         if kind in seen:
@@ -170,7 +170,8 @@ def _validate_rule(rule: Any, i: int, errors: list[Error]) -> Rule | None:
                 }
             )
     else:
-        if rule.get("op") not in OPS:
+        # Checked as text first: a list or object cannot even be looked up in the dict (was a 500).
+        if not isinstance(rule.get("op"), str) or rule.get("op") not in OPS:
             errors.append({"field": f"{at}.op", "message": f"must be one of {' '.join(OPS)}"})
         if not _is_number(rule.get("value")):
             errors.append(

@@ -68,7 +68,8 @@ def _time(value: str | None, field: str) -> datetime | None:
     return when
 
 
-def _choice(value: str | None, choices: Any, field: str) -> str | None:
+def choice_param(value: str | None, choices: Any, field: str) -> str | None:
+    """A query parameter that must be one of `choices` (None when absent; 400 when unknown)."""
     if not value:
         return None
     if value not in choices.values:
@@ -79,7 +80,8 @@ def _choice(value: str | None, choices: Any, field: str) -> str | None:
     return value
 
 
-def _model(slug: str | None) -> MonitoredModel | None:
+def model_param(slug: str | None) -> MonitoredModel | None:
+    """The model a `?model=<slug>` filter names (None when absent; 400 when unknown)."""
     if not slug:
         return None
     model = MonitoredModel.objects.filter(slug=slug[:80]).first()
@@ -100,7 +102,7 @@ def audit_entries(
 ) -> QuerySet[AuditEntry]:
     """Audit entries, newest first; `since` inclusive, `until` exclusive (ISO 8601)."""
     qs = AuditEntry.objects.select_related("model").order_by("-at", "-id")
-    found = _model(model)
+    found = model_param(model)
     if found is not None:
         qs = qs.filter(model=found)
     if action:
@@ -117,7 +119,7 @@ def audit_entries(
 
 
 def policies_of(model: MonitoredModel, *, include_inactive: bool = False) -> QuerySet[Policy]:
-    qs = Policy.objects.filter(model=model).select_related("model")
+    qs = Policy.objects.filter(model=model).select_related("model", "runbook")
     if not include_inactive:
         qs = qs.filter(is_active=True)
     return qs.prefetch_related(
@@ -135,7 +137,7 @@ def policy_for(principal: Any, policy_id: int) -> Policy:
 def policies_of_visible(principal: Any) -> QuerySet[Policy]:
     return (
         Policy.objects.filter(model__in=models_visible_to(principal))
-        .select_related("model")
+        .select_related("model", "runbook")
         .prefetch_related(
             Prefetch(
                 "versions", queryset=PolicyVersion.objects.select_related("created_by").order_by("-number")
@@ -151,14 +153,24 @@ def events_list(
     status: str | None = None,
     severity: str | None = None,
     open_only: bool = False,
+    drill: str | None = None,
 ) -> QuerySet[DriftEvent]:
+    """Real drift events; with `drill` (a drill's id), that drill's events instead."""
     qs = DriftEvent.objects.filter(model__in=models_visible_to(principal)).select_related("model", "policy")
-    found = _model(model)
+    if drill:
+        if not drill.isdigit():
+            raise ApplicationError(
+                "'drill' must be an id.", errors=[{"field": "drill", "message": "not an id"}]
+            )
+        qs = qs.filter(drill_id=int(drill))
+    else:
+        qs = qs.filter(drill__isnull=True)
+    found = model_param(model)
     if found is not None:
         qs = qs.filter(model=found)
-    if _choice(status, EventStatus, "status"):
+    if choice_param(status, EventStatus, "status"):
         qs = qs.filter(status=status)
-    if _choice(severity, Severity, "severity"):
+    if choice_param(severity, Severity, "severity"):
         qs = qs.filter(severity=severity)
     if open_only:
         qs = qs.exclude(status__in=CLOSED_STATUSES)
@@ -168,8 +180,10 @@ def events_list(
 def event_for(principal: Any, event_id: int) -> DriftEvent:
     event = (
         DriftEvent.objects.filter(pk=event_id, model__in=models_visible_to(principal))
-        .select_related("model", "policy", "policy_version", "acknowledged_by", "closed_by")
-        .prefetch_related("runs", "incidents", "action_requests")
+        .select_related(
+            "model", "policy", "policy__runbook", "policy_version", "acknowledged_by", "closed_by"
+        )
+        .prefetch_related("runs", "incidents", "action_requests", "retraining_requests")
         .first()
     )
     if event is None:
@@ -202,10 +216,10 @@ def deliveries_list(
     qs = Delivery.objects.filter(channel__model__in=models_visible_to(principal)).select_related(
         "channel", "channel__model"
     )
-    found = _model(model)
+    found = model_param(model)
     if found is not None:
         qs = qs.filter(channel__model=found)
-    if _choice(status, DeliveryStatus, "status"):
+    if choice_param(status, DeliveryStatus, "status"):
         qs = qs.filter(status=status)
     if event:
         if not event.isdigit():
@@ -220,14 +234,14 @@ def incidents_list(
     principal: Any, *, model: str | None = None, status: str | None = None, severity: str | None = None
 ) -> QuerySet[Incident]:
     qs = Incident.objects.filter(model__in=models_visible_to(principal)).select_related(
-        "model", "commander", "scribe", "sme"
+        "model", "commander", "scribe", "sme", "runbook"
     )
-    found = _model(model)
+    found = model_param(model)
     if found is not None:
         qs = qs.filter(model=found)
-    if _choice(status, IncidentStatus, "status"):
+    if choice_param(status, IncidentStatus, "status"):
         qs = qs.filter(status=status)
-    if _choice(severity, IncidentSeverity, "severity"):
+    if choice_param(severity, IncidentSeverity, "severity"):
         qs = qs.filter(severity=severity)
     return qs.prefetch_related("events").order_by("-opened_at", "-id")
 
@@ -235,7 +249,7 @@ def incidents_list(
 def incident_for(principal: Any, incident_id: int) -> Incident:
     incident = (
         Incident.objects.filter(pk=incident_id, model__in=models_visible_to(principal))
-        .select_related("model", "commander", "scribe", "sme")
+        .select_related("model", "commander", "scribe", "sme", "runbook")
         .prefetch_related("events", "timeline__author")
         .first()
     )

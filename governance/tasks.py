@@ -47,6 +47,24 @@ def notification_deliver(self, delivery_id: int) -> str:  # type: ignore[no-unty
     return delivery_attempt(delivery_id=delivery_id, final=final).status
 
 
+@shared_task(
+    base=RetriesInProcess,
+    bind=True,
+    acks_late=True,
+    autoretry_for=(TransientDeliveryError,),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=DELIVERY_RETRIES,
+)
+def retraining_pipeline_call(self, request_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Call the model's retraining pipeline for an accepted request, retried like a notification."""
+    from governance.services.retraining import retraining_pipeline_attempt
+
+    final = self.request.retries >= self.max_retries
+    return retraining_pipeline_attempt(request_id=request_id, final=final).call_status
+
+
 @shared_task
 def incidents_escalate() -> int:
     """Periodic: escalate unacknowledged incidents along their model's escalation path."""

@@ -54,14 +54,24 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: gives the request its id and logs it with its status and duration.
+    "monitoring_site.logging.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (the rest is SecurityMiddleware's).
+    "monitoring_site.security.SecurityHeadersMiddleware",
+    # 400 for NUL characters in the URL (the parsers refuse them in bodies).
+    "monitoring_site.security.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 429 on the sign-in forms after repeated failures.
+    "monitoring_site.security.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database that does not answer is a 503 with Retry-After (also handler500 in urls.py).
+    "monitoring_site.db_errors.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "monitoring_site.urls"
@@ -107,7 +117,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "drift:portfolio"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -139,8 +151,8 @@ CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Probes come from inside the network over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Probes and the metrics scraper come from inside the network over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The ingestion endpoints enforce their own, larger limit (DRIFTWATCH_MAX_BODY_BYTES).
@@ -227,6 +239,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "holdout-evaluate": {"task": "drift.tasks.holdout_evaluate", "schedule": 24 * 3600.0},
     # Escalates incidents nobody acknowledged within their escalation step's minutes.
     "incidents-escalate": {"task": "governance.tasks.incidents_escalate", "schedule": 60.0},
+    # Looks at each running experiment (at most every 15 minutes) and applies its stopping rules.
+    "experiments-evaluate": {"task": "drift.tasks.experiments_evaluate", "schedule": 900.0},
 }
 
 # --- Driftwatch ---
@@ -256,11 +270,62 @@ DRIFTWATCH = {
     "MAX_REFERENCE_ROWS": env_int("DRIFTWATCH_MAX_REFERENCE_ROWS", 200_000),
 }
 
+# DJANGO_LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id and the
+# record's structured fields); the default is plain text. Request bodies are never logged.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "plain").strip().lower()
+# Celery workers keep this configuration in JSON mode instead of installing their own text format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "monitoring_site.logging.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"()": "monitoring_site.logging.PlainFormatter"},
+        "json": {"()": "monitoring_site.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The request line (driftwatch.request) replaces the development server's own.
+        "django.server": {"level": "WARNING"},
+    },
 }
+
+# --- Operations: cache, sign-in limits, metrics, broker redelivery ---
+def cache_from_url(url: str) -> dict[str, object]:
+    """`redis://…` → Redis (shared by every process); anything else, or nothing → this process's memory."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "driftwatch",
+            # A cache that does not answer must not hold requests up (callers treat errors as misses).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "driftwatch"}
+
+
+# The sign-in limit and the metrics answer live here; with several web processes use Redis.
+CACHES = {"default": cache_from_url(os.environ.get("CACHE_URL", ""))}
+DRIFTWATCH.update(
+    {
+        # Failed sign-ins (dashboards and admin) per client address and username, and per address,
+        # within the window (seconds), before the form answers 429 with Retry-After.
+        "LOGIN_FAILURE_LIMIT": env_int("DRIFTWATCH_LOGIN_FAILURE_LIMIT", 5),
+        "LOGIN_FAILURE_LIMIT_PER_ADDRESS": env_int("DRIFTWATCH_LOGIN_FAILURE_LIMIT_PER_ADDRESS", 50),
+        "LOGIN_FAILURE_WINDOW": env_int("DRIFTWATCH_LOGIN_FAILURE_WINDOW", 900),
+        # Bearer token a Prometheus scraper sends to GET /metrics (staff users may read it signed in).
+        "METRICS_TOKEN": os.environ.get("DRIFTWATCH_METRICS_TOKEN", ""),
+        "METRICS_CACHE_SECONDS": env_int("DRIFTWATCH_METRICS_CACHE_SECONDS", 10),
+    }
+)
+# A task message a worker took and never acknowledged (the worker was killed) goes back to the queue
+# after this many seconds. It must exceed the longest task, or a slow analysis is handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}

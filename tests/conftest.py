@@ -21,7 +21,13 @@ if TYPE_CHECKING:
 def _plain_http(request: pytest.FixtureRequest) -> None:
     # Production settings redirect HTTP to HTTPS; tests talk plain HTTP to the test server.
     if request.config.pluginmanager.hasplugin("django"):
-        request.getfixturevalue("settings").SECURE_SSL_REDIRECT = False
+        settings = request.getfixturevalue("settings")
+        settings.SECURE_SSL_REDIRECT = False
+        # Production storage needs `collectstatic`'s manifest; tests render pages without running it.
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
 
 
 def make_user(username: str, role: str | None) -> "User":
@@ -29,8 +35,21 @@ def make_user(username: str, role: str | None) -> "User":
 
     user = User.objects.create_user(username=username, password=f"{username}-pass-123")
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: a transactional test's flush removes the groups the data migration made.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
+
+
+@pytest.fixture
+def eager_celery(settings: Any) -> Any:
+    """Tasks run in-process even when the suite runs against a real broker (CELERY_BROKER_URL)."""
+    from monitoring_site.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -325,3 +325,174 @@ EXAMPLE_FEATURES: dict[str, Any] = {
     "customer_segment": "existing",
     "age_band": "35-49",
 }
+
+
+# --- governance: what the team set up before the story, and what they wrote during it ----------------
+
+# Emails go to the console backend in the embedded mode (SMTP when EMAIL_HOST is set).
+ALERT_CHANNEL: dict[str, Any] = {
+    "name": "Credit-risk on-call (email)",
+    "kind": "email",
+    "target": "credit-risk-oncall@driftwatch.example",
+    "min_severity": "warning",
+}
+ESCALATE_AFTER_MINUTES = 30  # an incident nobody has acknowledged by then pages the on-call again
+
+POLICY_SHIFT = "Population shift"
+POLICY_QUALITY = "Accuracy and input quality"
+POLICY_SERVICE = "Scoring service health"
+
+POLICIES: tuple[dict[str, Any], ...] = (
+    {
+        "name": POLICY_SHIFT,
+        "reason": "Model risk standard MRM-7: when the applicant population changes, automated credit "
+        "decisions go to human review until the model owner has assessed the change.",
+        "rules": [
+            {
+                "signal": "data_drift.share_drifted",
+                "op": ">",
+                "value": 0.2,
+                "windows": 1,
+                "severity": "critical",
+                "description": "More than a fifth of the inputs moved away from the reference",
+                "actions": [
+                    {"type": "serving_mode", "mode": "human_review"},
+                    {"type": "open_event"},
+                    {"type": "open_incident", "severity": "SEV2"},
+                    {"type": "notify"},
+                    {
+                        "type": "request_retraining",
+                        "note": "Retrain on applications that include the new population.",
+                    },
+                ],
+            }
+        ],
+    },
+    {
+        "name": POLICY_QUALITY,
+        "reason": "Labels arrive weeks late: watch the label-free accuracy estimate, and the income feed "
+        "that the strongest input comes from.",
+        "rules": [
+            {
+                "signal": "estimated_performance.accuracy",
+                "learned": True,
+                "windows": 2,
+                "severity": "warning",
+                "description": "Estimated accuracy degraded for two days running",
+                "actions": [{"type": "open_event"}, {"type": "notify"}],
+            },
+            {
+                "signal": "data_drift.feature.income",
+                "learned": True,
+                "severity": "warning",
+                "description": "Income, the strongest input, moved away from the reference",
+                "actions": [{"type": "open_event"}, {"type": "notify"}],
+            },
+            {
+                "signal": "data_quality.missing.income",
+                "op": ">",
+                "value": 0.01,
+                "severity": "warning",
+                "description": "More than 1 % of applications arrive without an income",
+                "actions": [{"type": "open_event"}, {"type": "notify"}],
+            },
+        ],
+    },
+    {
+        "name": POLICY_SERVICE,
+        "reason": "Failed scoring requests are referred to underwriters by hand: a day with more of them "
+        "than usual is worth a look.",
+        "rules": [
+            {
+                "signal": "operations.error_rate",
+                "learned": True,
+                "severity": "warning",
+                "description": "Scoring requests failed more often than usual",
+                "actions": [{"type": "open_event"}, {"type": "notify"}],
+            }
+        ],
+    },
+)
+
+# What the analyst and the incident commander write while they work the shift.
+SHIFT_ACK_NOTE = (
+    "On it. Thirteen of fourteen inputs moved on the same day: that looks like a new population, not a "
+    "broken feed."
+)
+SHIFT_SUSPECTED_CAUSE = (
+    f"Pipeline {PIPELINE_AFTER} (deployed at midnight on the day the shift starts) added the "
+    f"'{NEW_CHANNEL}' channel. Partner applicants are mostly new customers with lower incomes, higher "
+    "debt-to-income and shorter credit histories, and their incomes are self-declared: the partner "
+    "gateway does not verify payslips."
+)
+SHIFT_FINDINGS = (
+    f"Compared {NEW_CHANNEL} with the direct channels: the drift is confined to partner applications "
+    "(about a fifth of the traffic); direct applications match the reference. Early outcomes suggest "
+    "partner customers default more often than their scores say."
+)
+SHIFT_ACTIONS = (
+    f"Partner ({NEW_CHANNEL}) applications are referred to manual underwriting before any decision "
+    f"(pipeline {PIPELINE_AFTER}-hotfix1); the partner gateway was asked to send verified income; "
+    "retraining on applications that include partner customers is requested."
+)
+SHIFT_RESULTS = (
+    "Direct-channel decisions are automatic again and match the reference; partner applications are "
+    "decided by underwriters until a retrained version is validated on partner outcomes."
+)
+GATE_NORMAL_REASON = (
+    f"Partner ({NEW_CHANNEL}) applications are underwritten by people before any decision, so the "
+    "model's automatic decisions now cover the direct channels only, whose inputs match the reference. "
+    "The population-shift event stays open (mitigated) until a retrained version is in production."
+)
+ACCURACY_CAUSE = (
+    "Same cause as the population-shift event: the label-free estimate falls with the share of partner "
+    "applicants, whose scores sit nearer the decision threshold."
+)
+INCOME_CAUSE = (
+    "The income-verification join timed out for a day: about 3 % of applications arrived with income "
+    "null and a few with text where the number belongs."
+)
+INCOME_ACTIONS = "Join fixed and re-run by the data engineering on-call; the day's records are flagged."
+
+# The drill the team runs on a quiet day: a known change to income, to rehearse the income rule.
+DRILL: dict[str, Any] = {
+    "scenario": "mean_shift",
+    "rows": 600,
+    "seed": 20_260_101,
+    "cause": "Drill: income was shifted on purpose by half a standard deviation.",
+    "actions": "Checked the event's snapshot and the drill's gate; the on-call email arrived at once.",
+    "note": "Quarterly game day: rehearsed the income rule and the on-call path. Next time: drill the "
+    "population-shift policy with a new channel.",
+}
+
+POSTMORTEM: dict[str, str] = {
+    "title": f"The {NEW_CHANNEL} channel went live without a population review",
+    "summary": f"Pipeline {PIPELINE_AFTER} onboarded the {NEW_CHANNEL} channel at midnight on the shift "
+    "day. Its applicants were a different population (mostly new customers, lower and self-declared "
+    "incomes, higher debt-to-income, shorter histories) and the model under-estimated their risk. The "
+    "population-shift policy moved automated decisions to human review on the first window.",
+    "impact_notes": "About a fifth of applications came from the new channel. While human review was on, "
+    "underwriters decided every application; afterwards partner applications stayed with them.",
+    "trigger": f"Release of pipeline {PIPELINE_AFTER}, which added the {NEW_CHANNEL} channel.",
+    "root_cause": "Onboarding a new channel was treated as a software release, not as a change of the "
+    "population the model was trained on; nobody asked the model owner, and the partner gateway passes "
+    "incomes through unverified.",
+    "detection": "The first daily analysis after the release (00:15 the next day) flagged 13 of 14 inputs; "
+    "the policy tripped the gate, opened the event and the incident and emailed the on-call. The incident "
+    "escalated after 30 minutes because nobody acknowledged it at night.",
+    "resolution": "Partner applications go to manual underwriting; the gate is back to normal for the "
+    "direct channels, whose inputs match the reference. A retrained version is requested.",
+    "mitigation": "Human review by policy within minutes of the first window; partner applications "
+    "routed to underwriters two days later.",
+    "went_well": "Detection on the first window; the snapshot on the event showed which inputs moved "
+    "and by how much; the narrative pointed at new customers and the new channel.",
+    "went_badly": "The release notes did not mention the new channel; the night-time page went "
+    "unacknowledged for hours.",
+    "lucky": "The shift began on a weekday, when underwriters could absorb the extra reviews.",
+}
+POSTMORTEM_ACTIONS: tuple[tuple[str, str, int], ...] = (
+    # (title, owner's role, due in days after publishing)
+    ("Add a model-owner sign-off to channel onboarding in the release checklist", "admin", 14),
+    ("Verify partner incomes at the gateway (payslip or open-banking check)", "admin", 30),
+    ("Retrain on applications that include partner customers, validate on their outcomes", "analyst", 45),
+)

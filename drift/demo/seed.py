@@ -31,6 +31,7 @@ from drift.services.ingestion import health_record, outcomes_ingest, predictions
 from drift.services.keys import integration_key_create
 from drift.services.reference import reference_upload
 from drift.services.registry import model_create, version_create, version_set_stage
+from governance.models import DriftEvent
 from monitoring_site.errors import ApplicationError
 
 
@@ -91,7 +92,7 @@ def ensure_users(*, reset_passwords: bool = False) -> dict[str, User]:
         user.is_superuser = spec["superuser"]
         user.is_active = True
         user.save()
-        user.groups.add(Group.objects.get(name=spec["role"]))
+        user.groups.add(Group.objects.get_or_create(name=spec["role"])[0])
         users[spec["role"]] = user
     return users
 
@@ -305,6 +306,8 @@ def demo_delete() -> bool:
         Outcome.objects.filter(model=model).delete()
         PredictionLog.objects.filter(model=model).only("id").delete()
         ReferenceRow.objects.filter(dataset__version__model=model).delete()
+        # A drill's events protect their drill, which the model's cascade would delete: events first.
+        DriftEvent.objects.filter(model=model).delete()
         model.delete()
     return True
 

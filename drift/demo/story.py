@@ -89,6 +89,7 @@ class Incident:
     queue_depth: int
     backlog_hours: float = 0.0  # records of the window are delivered this much later (0: on time)
     what: str = ""
+    fix: str = ""  # what the on-call did about it (the governance story writes it on the event)
 
 
 DEFAULT_INCIDENTS = (
@@ -100,6 +101,7 @@ DEFAULT_INCIDENTS = (
         error_share=0.04,
         queue_depth=350,
         what="Noisy neighbour on the scoring cluster: CPU starved, latency x6, 4 % errors.",
+        fix="The platform on-call moved the scoring pods to a dedicated node pool.",
     ),
     Incident(
         day=71,
@@ -111,6 +113,8 @@ DEFAULT_INCIDENTS = (
         backlog_hours=60.0,
         what="Feature-store timeouts: 15 % errors; the telemetry exporter stalled and delivered the "
         "afternoon's records 60 hours late.",
+        fix="Feature-store client timeout raised from 80 to 250 ms; the telemetry exporter restarted and "
+        "its backlog re-sent.",
     ),
 )
 

@@ -132,9 +132,26 @@ def column(sketch: Mapping[str, Any] | None, name: str, *, numeric: bool = False
     """One column of a sketch's reservoir: floats with NaN for null, or objects with None."""
     rows = ((sketch or {}).get("reservoir") or {}).get("rows") or {}
     values = rows.get(name, [])
+    # Fast paths for the usual column of only numbers (or only texts) and nulls: sections call this for
+    # every feature of 5,000-row reservoirs, several times per analysis.
+    types = set(map(type, values))
     if numeric:
+        if types <= _PLAIN_NUMBERS:
+            if _NONE in types:
+                return np.array([_NAN if v is None else v for v in values], dtype=np.float64)
+            return np.array(values, dtype=np.float64)
         return np.array([_to_float(v) for v in values], dtype=np.float64)
+    if types <= _PLAIN_TEXTS:
+        cells = np.empty(len(values), dtype=object)
+        cells[:] = values
+        return cells
     return np.array([None if v is None else str(v) for v in values], dtype=object)
+
+
+_NONE = type(None)
+_NAN = float("nan")
+_PLAIN_NUMBERS = frozenset({int, float, bool, _NONE})  # float(v) is what `_to_float` gives for these
+_PLAIN_TEXTS = frozenset({str, _NONE})
 
 
 def _to_float(value: Any) -> float:

@@ -2,10 +2,12 @@
 
 Each check (missing share per feature, out-of-range and undeclared-category shares from the fragments'
 value-problem counts, late share, refused-record share, volume) goes through `drift.stats.quality`
-with the counts that earlier comparable runs stored (only windows where that check was ok, so a fault
-never becomes the new normal). With fewer than three earlier windows a share is judged against the
-reference's (missing share) or against zero (value problems, late and refused records), with both
-sample sizes in the limit and a one-point materiality floor.
+with the counts that earlier comparable runs stored. Shares use only windows where that check was ok,
+so a fault never becomes the new normal. With fewer than three earlier windows a share is judged
+against the reference's (missing share) or against zero (value problems, late and refused records),
+with both sample sizes in the limit and a one-point materiality floor. Volume uses every recent window
+of the version (its limits are robust to faults, and must follow a promotion from canary), compares a
+window with the same weekday once three weeks are on record, and is not judged in the first windows.
 
 Example:
     >>> from drift.engine.context import ModelInfo, WindowInput
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from drift.engine.context import OK, WindowInput, pretty, section
@@ -98,6 +101,31 @@ def _share(
     return _check(check, count, total)
 
 
+def _day(inp: WindowInput) -> int | None:
+    """The window's day number (days since 1970-01-01, UTC) when it lasts a day or less: the key of
+    the weekly comparison. None for longer windows, which hold whole weeks or a mix of weekdays."""
+    if inp.window_start is None or inp.window_end is None:
+        return None
+    if inp.window_end - inp.window_start > timedelta(days=1):
+        return None
+    return int(inp.window_start.timestamp() // 86_400)
+
+
+def _volume(inp: WindowInput, n: int) -> dict[str, Any]:
+    """The row count against the recent windows of this version, whatever their verdict (the check is
+    robust to their faults), by weekday once there are three weeks of them (`quality.volume_check`).
+    Each result keeps its day, so later windows know which weekday it was."""
+    counts, days = [], []
+    for past in inp.history:
+        got = (past.get("data_quality") or {}).get("volume") or {}
+        if got.get("count") is not None:
+            counts.append(int(got["count"]))
+            days.append(got.get("day"))
+    day = _day(inp)
+    check = quality.volume_check(counts, n, history_days=days, day=day)
+    return {**_check(check, n, n), "day": day}
+
+
 def _feature_note(kind: str, feat: Mapping[str, Any]) -> str:
     if not feat.get("count"):
         return "always null in this window"
@@ -151,12 +179,7 @@ def data_quality(inp: WindowInput) -> dict[str, Any]:
     late_check = _share(inp, "late share", lambda h: h["late"], late, n)
     accepted, rejected = int(inp.batches.get("accepted", 0)), int(inp.batches.get("rejected", 0))
     refused = _share(inp, "refused-record share", lambda h: h["refused"], rejected, accepted + rejected)
-    volumes = [
-        int(h["data_quality"]["volume"]["count"])
-        for h in inp.history
-        if h.get("data_quality", {}).get("volume", {}).get("status") == "ok"
-    ]
-    volume = _check(quality.volume_check(volumes, n), n, n)
+    volume = _volume(inp, n)
     checks += [("late", late_check), ("refused", refused), ("volume", volume)]
     return {
         "status": OK,

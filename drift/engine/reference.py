@@ -21,7 +21,7 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -66,8 +66,14 @@ def summarise_labels(
     scores: Sequence[Any],
     codes: Mapping[str, NDArray[Any]],
     bins: Mapping[str, int],
+    skip: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Summaries of the reference rows that carry a label (`codes`: each row's bin per feature)."""
+    """Summaries of the reference rows that carry a label (`codes`: each row's bin per feature).
+
+    `skip`: features that get no conditional table, namely identifier-like ones
+    (`drift.engine.bins.identifier_features`): their bins hold a row or two each, and the label
+    sketches of the windows do not keep hashed values to compare them with.
+    """
     n = len(labels)
     if n == 0:
         return {"n": 0}
@@ -122,7 +128,13 @@ def summarise_labels(
     out["score_edges"] = edges
     cells = len(edges) + 2
     tables = {"score": (score_codes(basis, edges), cells)}
-    tables.update({name: (crossed(c, basis, edges), bins[name] * cells) for name, c in codes.items()})
+    tables.update(
+        {
+            name: (crossed(c, basis, edges), bins[name] * cells)
+            for name, c in codes.items()
+            if name not in skip
+        }
+    )
     out["conditional"] = {
         name: {
             "n": np.bincount(c, minlength=k).tolist(),

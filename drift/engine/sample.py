@@ -51,12 +51,15 @@ class SampleBuilder:
         k = min(int(want), held)  # a fragment holds fewer rows than it stands for past its reservoir size
         if k <= 0:
             return
-        take = np.sort(rng.choice(held, size=k, replace=False)) if k < held else range(held)
+        take = np.sort(rng.choice(held, size=k, replace=False)).tolist() if k < held else None
         for name in rows.keys() - self.rows.keys():
             self.rows[name] = [None] * self.held
         for name, column in self.rows.items():
             values = rows.get(name)
-            column.extend([values[i] for i in take] if values is not None else [None] * k)
+            if values is None:
+                column.extend([None] * k)
+            else:  # the picked values, gathered in C
+                column.extend(values[:held] if take is None else map(values.__getitem__, take))
         self.held += k
 
     def reservoir(self) -> dict[str, Any]:

@@ -11,6 +11,18 @@ from drift.models.analysis import (
     Section,
     SectionStatus,
 )
+from drift.models.experiments import (
+    Decision,
+    Experiment,
+    ExperimentArm,
+    ExperimentDecision,
+    ExperimentLook,
+    ExperimentMode,
+    ExperimentStatus,
+    GuardrailMetric,
+    PrimaryMetric,
+    StopReason,
+)
 from drift.models.labels import LabelFragment
 from drift.models.profiles import ProfileFragment
 from drift.models.registry import (
@@ -41,10 +53,18 @@ __all__ = [
     "AnalysisRun",
     "AnalysisWindow",
     "BatchKind",
+    "Decision",
+    "Experiment",
+    "ExperimentArm",
+    "ExperimentDecision",
+    "ExperimentLook",
+    "ExperimentMode",
+    "ExperimentStatus",
     "FeatureResult",
     "FeatureRole",
     "FeatureSpec",
     "FeatureType",
+    "GuardrailMetric",
     "HealthSample",
     "IngestionBatch",
     "IntegrationKey",
@@ -56,6 +76,7 @@ __all__ = [
     "PiiHandling",
     "PredictionLog",
     "PredictionStatus",
+    "PrimaryMetric",
     "ProfileFragment",
     "ReferenceDataset",
     "ReferenceProfile",
@@ -67,5 +88,6 @@ __all__ = [
     "SectionStatus",
     "Stage",
     "StageChange",
+    "StopReason",
     "Task",
 ]

@@ -12,6 +12,7 @@ from drift.models.telemetry import ReferenceDataset
 class RunKind(models.TextChoices):
     ANALYSIS = "analysis", "Window analysis"
     HOLDOUT = "holdout", "Rolling holdout evaluation"
+    DRILL = "drill", "Drill analysis (synthetic telemetry)"
 
 
 class RunTrigger(models.TextChoices):

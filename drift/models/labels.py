@@ -18,6 +18,7 @@ class LabelFragment(models.Model):
     hour = models.DateTimeField(help_text="Start of the hour (UTC) of the labelled predictions' timestamps.")
     rows = models.PositiveIntegerField()
     sketch = models.JSONField()
+    is_drill = models.BooleanField(default=False, help_text="Labels of a governance drill's predictions.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -19,6 +19,8 @@ class ProfileFragment(models.Model):
     )
     rows = models.PositiveIntegerField()
     sketch = models.JSONField()
+    # Drill telemetry has fragments of its own: real analyses never merge them, drill analyses only them.
+    is_drill = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

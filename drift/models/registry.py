@@ -47,7 +47,9 @@ class MonitoredModel(models.Model):
     )
     # Analysis schedule: the dispatcher analyses each complete window of this length.
     analysis_window = models.CharField(
-        max_length=8, choices=AnalysisWindow.choices, default=AnalysisWindow.DAILY,
+        max_length=8,
+        choices=AnalysisWindow.choices,
+        default=AnalysisWindow.DAILY,
         help_text="Length of the windows analysed automatically (UTC-aligned).",
     )
     analysis_enabled = models.BooleanField(default=True, help_text="Analyse complete windows automatically.")

@@ -27,6 +27,8 @@ class PredictionLog(models.Model):
     is_late = models.BooleanField(default=False)
     # Value problems stored with the row so monitoring can count them: {"feature": "out_of_range", ...}.
     value_issues = models.JSONField(null=True, blank=True)
+    # Synthetic telemetry of a governance drill: never part of real metrics or the real serving gate.
+    is_drill = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -137,6 +139,7 @@ class IngestionBatch(models.Model):
     rejected = models.PositiveIntegerField(default=0)
     flagged = models.PositiveIntegerField(default=0, help_text="Stored records with value problems.")
     late = models.PositiveIntegerField(default=0)
+    is_drill = models.BooleanField(default=False, help_text="A governance drill's synthetic batch.")
     # First refused records' errors (field and problem; never the values of PII fields).
     errors_sample = models.JSONField(default=list, blank=True)
 

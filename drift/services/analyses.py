@@ -35,6 +35,7 @@ from drift.models.analysis import FINISHED_STATUSES
 from drift.narratives import narrate
 from drift.services.analysis_inputs import load
 from drift.services.thresholds import thresholds_feed
+from monitoring_site.broker import send, send_each, send_on_commit
 from monitoring_site.errors import ApplicationError
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ log = logging.getLogger(__name__)
 MAX_WINDOW = timedelta(days=92)
 # A running run whose worker vanished is claimable again after this long.
 STUCK_AFTER = timedelta(hours=1)
+# A redelivered task message (its worker died) takes over a running run only while the run has had
+# fewer attempts than this: a run longer than the broker's visibility timeout, redelivered while its
+# worker still works on it, is not restarted over and over (the takeover's results win; see _store).
+MAX_TAKEOVER_ATTEMPTS = 3
 # Queued runs of one version ask for a profile rebuild at most this often.
 REBUILD_EVERY = timedelta(minutes=15)
 
@@ -56,7 +61,14 @@ def enqueue_runs(run_ids: list[int]) -> None:
 
     if run_ids:
         AnalysisRun.objects.filter(pk__in=run_ids).update(enqueued_at=timezone.now())
-        transaction.on_commit(lambda: [task.delay(pk) for pk in run_ids])
+        transaction.on_commit(lambda: _send_runs(task, run_ids))
+
+
+def _send_runs(task: Any, run_ids: list[int]) -> None:
+    unsent = send_each(task, run_ids)
+    if unsent:
+        # The broker is down: the runs stay pending and the dispatcher's next beat sends them.
+        AnalysisRun.objects.filter(pk__in=unsent, status=RunStatus.PENDING).update(enqueued_at=None)
 
 
 def no_reference_reason(version: ModelVersion) -> str:
@@ -91,10 +103,20 @@ def analysis_request(
     version: ModelVersion | None = None,
     requested_by: Any = None,
     enqueue: bool = True,
+    drill: bool = False,
+    trigger: str = RunTrigger.MANUAL,
 ) -> AnalysisRun:
     """Analyse one window now (whole hours: fragments are hourly). Re-requesting a finished window
     re-runs it in place; a window already pending or running is returned as it is. `enqueue=False`
-    leaves the run pending for the caller to execute in-process (the `analyze` command)."""
+    leaves the run pending for the caller to execute in-process (the `analyze` command). `drill=True`
+    analyses the window's drill telemetry instead, as a run of its own kind (governance drills).
+    `trigger` records who asked: a person (manual, the default) or the schedule (the dispatcher and
+    backfills of scheduled windows)."""
+    if trigger not in RunTrigger.values:
+        raise ApplicationError(
+            f"Unknown trigger '{trigger}'.",
+            errors=[{"field": "trigger", "message": f"one of {', '.join(RunTrigger.values)}"}],
+        )
     start, end = floor_hour(window_start), ceil_hour(window_end)
     if end <= start:
         raise ApplicationError(
@@ -115,13 +137,13 @@ def analysis_request(
     with transaction.atomic():
         run, created = AnalysisRun.objects.get_or_create(
             version=version,
-            kind=RunKind.ANALYSIS,
+            kind=RunKind.DRILL if drill else RunKind.ANALYSIS,
             window_start=start,
             window_end=end,
-            defaults={"model": model, "trigger": RunTrigger.MANUAL, "requested_by": user},
+            defaults={"model": model, "trigger": trigger, "requested_by": user},
         )
         reset = not created and AnalysisRun.objects.filter(pk=run.pk, status__in=FINISHED_STATUSES).update(
-            status=RunStatus.PENDING, reason="", trigger=RunTrigger.MANUAL, requested_by=user
+            status=RunStatus.PENDING, reason="", trigger=trigger, requested_by=user
         )
         if (created or reset) and enqueue:
             enqueue_runs([run.pk])
@@ -129,8 +151,10 @@ def analysis_request(
     return run
 
 
-def _claim(run_id: int, now: datetime) -> bool:
+def _claim(run_id: int, now: datetime, takeover: bool = False) -> bool:
     stuck = Q(status=RunStatus.RUNNING, started_at__lt=now - STUCK_AFTER)
+    if takeover:
+        stuck |= Q(status=RunStatus.RUNNING, attempts__lt=MAX_TAKEOVER_ATTEMPTS)
     return (
         AnalysisRun.objects.filter(Q(status=RunStatus.PENDING) | stuck, pk=run_id).update(
             status=RunStatus.RUNNING, started_at=now, finished_at=None, attempts=F("attempts") + 1
@@ -195,9 +219,10 @@ def _store(
                 for f in features
             ]
         )
-        # Passing windows feed the thresholds once per window, not on every re-run.
+        # Passing windows feed the thresholds once per window, not on every re-run; drills never do.
         if (
             status == RunStatus.DONE
+            and run.kind != RunKind.DRILL
             and features
             and AnalysisRun.objects.filter(pk=run.pk, thresholds_fed=False).update(thresholds_fed=True)
         ):
@@ -231,7 +256,7 @@ def _execute(run: AnalysisRun, started: datetime, progress: Callable[[str], None
             Q(rebuild_requested_at__isnull=True) | Q(rebuild_requested_at__lt=timezone.now() - REBUILD_EVERY)
         )
         if asked.update(rebuild_requested_at=timezone.now()):
-            profiles_rebuild_task.delay(run.version_id)  # eager mode rebuilds here and now
+            send(profiles_rebuild_task, run.version_id)  # eager mode rebuilds here and now
             loaded = load(run, dataset, with_profile=not holdout)
             inp = loaded.inp
         if inp.stale_rows and not inp.current.get("n"):
@@ -274,10 +299,14 @@ def _execute(run: AnalysisRun, started: datetime, progress: Callable[[str], None
     )
 
 
-def analysis_execute(*, run_id: int, progress: Callable[[str], None] | None = None) -> AnalysisRun | None:
-    """Claim and run one analysis; None when another worker has it or it is already finished."""
+def analysis_execute(
+    *, run_id: int, progress: Callable[[str], None] | None = None, takeover: bool = False
+) -> AnalysisRun | None:
+    """Claim and run one analysis; None when another worker has it or it is already finished.
+    `takeover`: the caller knows the run's previous worker is gone (a redelivered task message), so a
+    run still marked running is claimed too."""
     started = timezone.now()
-    if not _claim(run_id, started):
+    if not _claim(run_id, started, takeover):
         return None
     run = AnalysisRun.objects.select_related("model", "version", "version__model").get(pk=run_id)
     try:
@@ -291,7 +320,7 @@ def analysis_execute(*, run_id: int, progress: Callable[[str], None] | None = No
         # Policies act on every finished analysis (governance: events, serving gate, incidents).
         from governance.tasks import policies_evaluate_task
 
-        transaction.on_commit(lambda: policies_evaluate_task.delay(run.pk))
+        send_on_commit(policies_evaluate_task, run.pk)
     return run
 
 

@@ -37,7 +37,7 @@ DISPATCHED_STAGES = (Stage.PRODUCTION, Stage.CANARY)
 
 def _hours_with_data(version: ModelVersion, since: datetime, until: datetime) -> set[datetime]:
     return set(
-        ProfileFragment.objects.filter(version=version, hour__gte=since, hour__lt=until)
+        ProfileFragment.objects.filter(version=version, hour__gte=since, hour__lt=until, is_drill=False)
         .values_list("hour", flat=True)
         .distinct()
     )
@@ -100,7 +100,10 @@ def holdout_evaluate(*, now: datetime | None = None, days: int | None = None) ->
     versions = ModelVersion.objects.filter(model__analysis_enabled=True, stage=Stage.PRODUCTION)
     created = []
     for version in versions.select_related("model"):
-        if not LabelFragment.objects.filter(version=version, hour__gte=start, hour__lt=end).exists():
+        labelled = LabelFragment.objects.filter(
+            version=version, hour__gte=start, hour__lt=end, is_drill=False
+        )
+        if not labelled.exists():
             continue
         run, new = AnalysisRun.objects.get_or_create(
             version=version,

@@ -28,6 +28,7 @@ from drift.models import (
     MonitoredModel,
     ProfileFragment,
     ReferenceDataset,
+    RunKind,
     RunStatus,
 )
 from drift.profiles import ProfileSpec, merge_sketches
@@ -36,7 +37,7 @@ from drift.services.reference_profiles import reference_profile_for
 from drift.services.thresholds import CachedThresholds
 from drift.stats.univariate import SAMPLE_LIMIT
 
-HISTORY_WINDOWS = 20
+HISTORY_WINDOWS = 28
 
 
 @dataclass(frozen=True)
@@ -67,28 +68,37 @@ def features_of(version: ModelVersion, spec: ProfileSpec) -> tuple[FeatureInfo, 
 
 
 def window_profile(
-    version: ModelVersion, start: datetime, end: datetime, digest: str, seed: int
+    version: ModelVersion, start: datetime, end: datetime, digest: str, seed: int, *, is_drill: bool = False
 ) -> tuple[dict[str, Any], int]:
-    """(merged sketch of the fragments made with the current bins, rows in fragments with other bins)."""
-    fragments = ProfileFragment.objects.filter(version=version, hour__gte=start, hour__lt=end)
+    """(merged sketch of the fragments made with the current bins, rows in fragments with other bins).
+    Real analyses read real fragments only, drill analyses drill fragments only."""
+    fragments = ProfileFragment.objects.filter(
+        version=version, hour__gte=start, hour__lt=end, is_drill=is_drill
+    )
     stale = fragments.exclude(spec_digest=digest).aggregate(rows=Sum("rows"))["rows"] or 0
     merged, _ = merge_fragments(fragments.filter(spec_digest=digest), merge_sketches, SAMPLE_LIMIT, seed)
     return merged or {"n": 0, "features": {}, "errors": 0, "late": 0}, int(stale)
 
 
-def window_labels(version: ModelVersion, start: datetime, end: datetime, seed: int) -> dict[str, Any]:
-    fragments = LabelFragment.objects.filter(version=version, hour__gte=start, hour__lt=end)
+def window_labels(
+    version: ModelVersion, start: datetime, end: datetime, seed: int, *, is_drill: bool = False
+) -> dict[str, Any]:
+    fragments = LabelFragment.objects.filter(
+        version=version, hour__gte=start, hour__lt=end, is_drill=is_drill
+    )
     merged, _ = merge_fragments(fragments, merge_label_sketches, WINDOW_SAMPLE, seed)
     return merged or {"n": 0}
 
 
 def history(run: AnalysisRun) -> list[dict[str, Any]]:
     """Results of earlier done runs of the same version, kind and window length (same hour of day for
-    hourly windows, whose traffic follows the day), oldest first."""
+    hourly windows, whose traffic follows the day), oldest first. A drill run is judged against the
+    real analyses' history, as the window after them would be."""
     length = run.window_end - run.window_start
+    kind = RunKind.ANALYSIS if run.kind == RunKind.DRILL else run.kind
     earlier = (
         AnalysisRun.objects.filter(
-            version=run.version, kind=run.kind, status=RunStatus.DONE, window_end__lte=run.window_start
+            version=run.version, kind=kind, status=RunStatus.DONE, window_end__lte=run.window_start
         )
         .order_by("-window_start")
         .values_list("pk", "window_start", "window_end")[: HISTORY_WINDOWS * 24]
@@ -106,14 +116,15 @@ def history(run: AnalysisRun) -> list[dict[str, Any]]:
 
 
 def batch_totals(
-    model: MonitoredModel, version: ModelVersion, start: datetime, end: datetime
+    model: MonitoredModel, version: ModelVersion, start: datetime, end: datetime, *, is_drill: bool = False
 ) -> dict[str, int]:
     """Prediction records received in the window: accepted vs refused (batches refused before their
-    version was known count for every version of the model)."""
+    version was known count for every version of the model). Drill batches count for drills only."""
     totals = IngestionBatch.objects.filter(
         Q(version=version) | Q(version__isnull=True),
         model=model,
         kind=BatchKind.PREDICTIONS,
+        is_drill=is_drill,
         received_at__gte=start,
         received_at__lt=end,
     ).aggregate(accepted=Sum("accepted"), rejected=Sum("rejected"), batches=Count("id"))
@@ -142,11 +153,12 @@ def load(run: AnalysisRun, dataset: ReferenceDataset, *, with_profile: bool = Tr
     info = model_info(run.model)
     profile = reference_profile_for(dataset=dataset, spec=spec, model=info)
     seed = zlib.crc32(f"{run.version_id}:{run.window_start.isoformat()}".encode())
+    drill = run.kind == RunKind.DRILL
     # Complete hours with many fragments are merged once and stored, so later runs read one per hour.
     complete = min(run.window_end, floor_hour(timezone.now() - GRACE))
     fragments_compact(version=run.version, start=run.window_start, end=complete)
     current, stale = (
-        window_profile(run.version, run.window_start, run.window_end, spec.digest, seed)
+        window_profile(run.version, run.window_start, run.window_end, spec.digest, seed, is_drill=drill)
         if with_profile
         else ({"n": 0, "features": {}}, 0)
     )
@@ -159,9 +171,9 @@ def load(run: AnalysisRun, dataset: ReferenceDataset, *, with_profile: bool = Tr
         current=current,
         reference=profile.sketch,
         reference_labels=profile.labelled,
-        labels=window_labels(run.version, run.window_start, run.window_end, seed),
+        labels=window_labels(run.version, run.window_start, run.window_end, seed, is_drill=drill),
         history=history(run),
-        batches=batch_totals(run.model, run.version, run.window_start, run.window_end),
+        batches=batch_totals(run.model, run.version, run.window_start, run.window_end, is_drill=drill),
         health=health(run.model, run.window_start, run.window_end),
         stale_rows=stale,
         window_start=run.window_start,

@@ -7,14 +7,17 @@ takes it) and deleting exactly the fragments it read, so a batch landing meanwhi
 fragment. The dispatcher compacts in the background; an analysis compacts its window's hours first.
 """
 
+import json
 import zlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import orjson
 from django.db import transaction
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, Model, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from drift.engine.label_sketch import merge_label_sketches
 from drift.engine.sample import SampleBuilder, allocate
@@ -39,10 +42,14 @@ def merge_fragments(
     sample = SampleBuilder(seen=sum(r for _, r in listed))
     merged: dict[str, Any] | None = None
     group: list[dict[str, Any]] = []
-    stream = fragments.filter(id__lte=listed[-1][0]).order_by("id").values_list("id", "sketch")
-    for pk, sketch in stream.iterator(chunk_size=MERGE_GROUP):
+    # The sketches as JSON text, decoded by orjson: a day's compacted fragments are megabytes of JSON
+    # (their reservoirs grow with the window's rows until full), several times faster than `json`.
+    text = Cast("sketch", output_field=TextField())
+    stream = fragments.filter(id__lte=listed[-1][0]).order_by("id").values_list("id", text)
+    for pk, raw in stream.iterator(chunk_size=MERGE_GROUP):
         if pk not in want:  # committed after the listing: left for the next merge
             continue
+        sketch = _decode(raw)
         sample.add(sketch.pop("reservoir", None), want[pk], rng)
         group.append(sketch)
         if len(group) >= MERGE_GROUP:
@@ -52,6 +59,13 @@ def merge_fragments(
         merged = merge(([merged] if merged else []) + group, reservoir_size=size, seed=seed)
     merged["reservoir"] = sample.reservoir()
     return merged, list(want)
+
+
+def _decode(raw: str) -> dict[str, Any]:
+    try:
+        return orjson.loads(raw)  # type: ignore[no-any-return]
+    except orjson.JSONDecodeError:  # a number beyond a double's range (jsonb keeps it): json reads inf
+        return json.loads(raw)  # type: ignore[no-any-return]
 
 
 class _Moved(Exception):
@@ -79,8 +93,9 @@ def fragments_compact(*, version: ModelVersion, start: datetime, end: datetime) 
     """
     removed = 0
     kinds: tuple[tuple[type[Model], Merge, tuple[str, ...]], ...] = (
-        (ProfileFragment, merge_sketches, ("hour", "spec_digest")),
-        (LabelFragment, merge_label_sketches, ("hour",)),
+        # Drill fragments are compacted among themselves, never into real ones.
+        (ProfileFragment, merge_sketches, ("hour", "spec_digest", "is_drill")),
+        (LabelFragment, merge_label_sketches, ("hour", "is_drill")),
     )
     for model, merge, fields in kinds:
         crowded = (

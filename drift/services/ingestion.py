@@ -94,6 +94,7 @@ def _record_batch(
     submitted_by: str,
     partial: bool,
     result: IngestResult,
+    is_drill: bool = False,
 ) -> None:
     IngestionBatch.objects.create(
         model=model,
@@ -102,6 +103,7 @@ def _record_batch(
         received_at=now,
         submitted_by=submitted_by[:200],
         partial=partial,
+        is_drill=is_drill,
         accepted=result.accepted,
         duplicates=result.duplicates,
         rejected=len(result.rejected),
@@ -168,8 +170,10 @@ def predictions_ingest(
     records: Any,
     partial: bool = False,
     submitted_by: str = "",
+    is_drill: bool = False,
 ) -> IngestResult:
-    """Validate and store a batch of predictions; idempotent on the client's record id."""
+    """Validate and store a batch of predictions; idempotent on the client's record id. `is_drill`
+    marks a governance drill's synthetic batch: its rows, profiles and tally stay out of real metrics."""
     now = timezone.now()
     mv = None
     try:
@@ -199,7 +203,9 @@ def predictions_ingest(
         now=now,
         lateness=timedelta(hours=opts["LATENESS_HOURS"]),
         future_tolerance=timedelta(minutes=opts["FUTURE_TOLERANCE_MINUTES"]),
-        hasher=pii_hasher(pii_key()),
+        # A drill replays stored rows, whose hashed features are hashes already: hashing them again
+        # would make every hashed value look new.
+        hasher=str if is_drill else pii_hasher(pii_key()),
     )
     result = IngestResult(rejected=checked.rejected)
     if checked.rejected and not partial:
@@ -211,6 +217,7 @@ def predictions_ingest(
             submitted_by=submitted_by,
             partial=partial,
             result=result,
+            is_drill=is_drill,
         )
         raise _refuse_batch(result)
 
@@ -223,7 +230,9 @@ def predictions_ingest(
         # Sorted, so concurrent batches with overlapping ids take the unique-index locks in the same
         # order: they wait for each other instead of deadlocking.
         fresh = sorted((row for rid, row in unique.items() if rid not in stored), key=_by_record_id)
-        inserted = insert_predictions(fresh, model_id=model.pk, version_id=mv.pk, received_at=now)
+        inserted = insert_predictions(
+            fresh, model_id=model.pk, version_id=mv.pk, received_at=now, is_drill=is_drill
+        )
         kept = [row for row in fresh if row.record_id in inserted]
         result.accepted = len(kept)
         result.duplicates = len(checked.valid) - len(kept)
@@ -231,7 +240,7 @@ def predictions_ingest(
         result.late = sum(1 for row in kept if row.is_late)
         if settings.DRIFTWATCH["PROFILES_AT_INGEST"]:
             # Same transaction as the rows: a window's profile never disagrees with its raw data.
-            profiles_record(version=mv, rows=kept)
+            profiles_record(version=mv, rows=kept, is_drill=is_drill)
         _record_batch(
             model=model,
             version=mv,
@@ -240,6 +249,7 @@ def predictions_ingest(
             submitted_by=submitted_by,
             partial=partial,
             result=result,
+            is_drill=is_drill,
         )
     return result
 
@@ -310,9 +320,16 @@ def _insert_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
 
 
 def outcomes_ingest(
-    *, model: MonitoredModel, records: Any, partial: bool = False, submitted_by: str = ""
+    *,
+    model: MonitoredModel,
+    records: Any,
+    partial: bool = False,
+    submitted_by: str = "",
+    is_drill: bool = False,
 ) -> IngestResult:
-    """Join labels to stored predictions by the client's id. Unknown ids are refused and reported back."""
+    """Join labels to stored predictions by the client's id. Unknown ids are refused and reported back.
+    (A drill prediction's label lands in drill label fragments whatever `is_drill` says; the flag marks
+    the batch's tally.)"""
     now = timezone.now()
     try:
         _check_batch_size(records)
@@ -360,6 +377,7 @@ def outcomes_ingest(
             submitted_by=submitted_by,
             partial=partial,
             result=result,
+            is_drill=is_drill,
         )
         raise _refuse_batch(result)
     with transaction.atomic():
@@ -376,6 +394,7 @@ def outcomes_ingest(
             submitted_by=submitted_by,
             partial=partial,
             result=result,
+            is_drill=is_drill,
         )
     return result
 

@@ -32,7 +32,7 @@ def kept_features(version_id: int) -> list[str]:
 
 
 def build_label_fragments(
-    version_id: int, task: str, names: Sequence[str], rows: Iterable[LabelledRow]
+    version_id: int, task: str, names: Sequence[str], rows: Iterable[LabelledRow], *, is_drill: bool = False
 ) -> list[LabelFragment]:
     """One unsaved fragment per prediction hour the rows fall in."""
     by_hour: dict[datetime, list[LabelledRow]] = {}
@@ -50,7 +50,9 @@ def build_label_fragments(
             reservoir_size=FRAGMENT_RESERVOIR,
             seed=zlib.crc32(f"{version_id}:{hour.isoformat()}:{len(group)}".encode()),
         )
-        fragments.append(LabelFragment(version_id=version_id, hour=hour, rows=len(group), sketch=sketch))
+        fragments.append(
+            LabelFragment(version_id=version_id, hour=hour, rows=len(group), sketch=sketch, is_drill=is_drill)
+        )
     return fragments
 
 
@@ -64,18 +66,20 @@ def labels_record(*, model: MonitoredModel, outcomes: Sequence[Outcome]) -> int:
     if not label_of:
         return 0
     ids = list(label_of)
-    by_version: dict[int, list[LabelledRow]] = {}
+    # Per version, and drill predictions apart from real ones.
+    by_version: dict[tuple[int, bool], list[LabelledRow]] = {}
     for start in range(0, len(ids), ID_CHUNK):
         stored = PredictionLog.objects.filter(pk__in=ids[start : start + ID_CHUNK]).values_list(
-            "pk", "version_id", "timestamp", "features", "prediction", "score"
+            "pk", "version_id", "is_drill", "timestamp", "features", "prediction", "score"
         )
-        for pk, version_id, ts, features, prediction, score in stored:
-            by_version.setdefault(version_id, []).append(
+        for pk, version_id, is_drill, ts, features, prediction, score in stored:
+            by_version.setdefault((version_id, is_drill), []).append(
                 (ts, features or {}, prediction, score, label_of[pk])
             )
     fragments = []
-    for version_id, rows in by_version.items():
-        fragments += build_label_fragments(version_id, model.task, kept_features(version_id), rows)
+    for (version_id, is_drill), rows in by_version.items():
+        names = kept_features(version_id)
+        fragments += build_label_fragments(version_id, model.task, names, rows, is_drill=is_drill)
     LabelFragment.objects.bulk_create(fragments, batch_size=500)
     return len(fragments)
 
@@ -87,28 +91,32 @@ def labels_rebuild(*, version: ModelVersion) -> int:
     LabelFragment.objects.filter(version=version).delete()
     names = kept_features(version.pk)
     task = version.model.task
-    rows = (
-        Outcome.objects.filter(prediction__version=version)
-        .order_by("prediction__timestamp", "prediction_id")
-        .values_list(
-            "prediction__timestamp",
-            "prediction__features",
-            "prediction__prediction",
-            "prediction__score",
-            "label",
-        )
-    )
     written = 0
-    chunk: list[LabelledRow] = []
-    for row in rows.iterator(chunk_size=REBUILD_CHUNK):
-        chunk.append((row[0], row[1] or {}, row[2], row[3], row[4]))
-        if len(chunk) >= REBUILD_CHUNK:
-            written += len(
-                LabelFragment.objects.bulk_create(build_label_fragments(version.pk, task, names, chunk))
+    for is_drill in (False, True):  # drill labels keep fragments of their own
+        rows = (
+            Outcome.objects.filter(prediction__version=version, prediction__is_drill=is_drill)
+            .order_by("prediction__timestamp", "prediction_id")
+            .values_list(
+                "prediction__timestamp",
+                "prediction__features",
+                "prediction__prediction",
+                "prediction__score",
+                "label",
             )
-            chunk = []
-    if chunk:
-        written += len(
-            LabelFragment.objects.bulk_create(build_label_fragments(version.pk, task, names, chunk))
         )
+        chunk: list[LabelledRow] = []
+        for row in rows.iterator(chunk_size=REBUILD_CHUNK):
+            chunk.append((row[0], row[1] or {}, row[2], row[3], row[4]))
+            if len(chunk) >= REBUILD_CHUNK:
+                written += _store_label_fragments(version.pk, task, names, chunk, is_drill)
+                chunk = []
+        if chunk:
+            written += _store_label_fragments(version.pk, task, names, chunk, is_drill)
     return written
+
+
+def _store_label_fragments(
+    version_id: int, task: str, names: Sequence[str], chunk: list[LabelledRow], is_drill: bool
+) -> int:
+    fragments = build_label_fragments(version_id, task, names, chunk, is_drill=is_drill)
+    return len(LabelFragment.objects.bulk_create(fragments))

@@ -87,7 +87,7 @@ def _feature_columns(rows: Sequence[Any], names: tuple[str, ...]) -> dict[str, S
 
 
 def build_fragments(
-    version: ModelVersion, rows: Sequence[Any], spec: ProfileSpec, digest: str
+    version: ModelVersion, rows: Sequence[Any], spec: ProfileSpec, digest: str, *, is_drill: bool = False
 ) -> list[ProfileFragment]:
     """One unsaved fragment per hour the rows fall in. `rows` need the attributes of `ProfiledRow`."""
     names = tuple(f.name for f in spec.features)
@@ -107,22 +107,29 @@ def build_fragments(
             seed=zlib.crc32(f"{version.pk}:{hour.isoformat()}:{len(group)}".encode()),
         )
         fragments.append(
-            ProfileFragment(version=version, hour=hour, spec_digest=digest, rows=len(group), sketch=sketch)
+            ProfileFragment(
+                version=version,
+                hour=hour,
+                spec_digest=digest,
+                rows=len(group),
+                sketch=sketch,
+                is_drill=is_drill,
+            )
         )
     return fragments
 
 
-def profiles_record(*, version: ModelVersion, rows: Sequence[Any]) -> int:
+def profiles_record(*, version: ModelVersion, rows: Sequence[Any], is_drill: bool = False) -> int:
     """Add the fragments of freshly stored rows; call inside the transaction that stores them."""
     if not rows:
         return 0
     spec, digest = current_spec(version)
-    fragments = build_fragments(version, rows, spec, digest)
+    fragments = build_fragments(version, rows, spec, digest, is_drill=is_drill)
     ProfileFragment.objects.bulk_create(fragments)
     return len(fragments)
 
 
-def _stored_rows(version: ModelVersion) -> Iterable[list[ProfiledRow]]:
+def _stored_rows(version: ModelVersion, is_drill: bool) -> Iterable[list[ProfiledRow]]:
     fields = (
         "timestamp",
         "features",
@@ -134,7 +141,11 @@ def _stored_rows(version: ModelVersion) -> Iterable[list[ProfiledRow]]:
         "value_issues",
     )
     chunk: list[ProfiledRow] = []
-    rows = PredictionLog.objects.filter(version=version).order_by("timestamp", "id").values_list(*fields)
+    rows = (
+        PredictionLog.objects.filter(version=version, is_drill=is_drill)
+        .order_by("timestamp", "id")
+        .values_list(*fields)
+    )
     for values in rows.iterator(chunk_size=REBUILD_CHUNK):
         chunk.append(ProfiledRow(*values))
         if len(chunk) >= REBUILD_CHUNK:
@@ -154,8 +165,9 @@ def profiles_rebuild(*, version: ModelVersion) -> int:
     spec, digest = current_spec(version)
     ProfileFragment.objects.filter(version=version).delete()
     written = 0
-    for chunk in _stored_rows(version):
-        fragments = build_fragments(version, chunk, spec, digest)
-        ProfileFragment.objects.bulk_create(fragments, batch_size=500)
-        written += len(fragments)
+    for is_drill in (False, True):  # drill rows keep fragments of their own
+        for chunk in _stored_rows(version, is_drill):
+            fragments = build_fragments(version, chunk, spec, digest, is_drill=is_drill)
+            ProfileFragment.objects.bulk_create(fragments, batch_size=500)
+            written += len(fragments)
     return written

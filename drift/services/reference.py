@@ -25,6 +25,7 @@ from drift.validation import (
     is_scalar,
     pii_hasher,
 )
+from monitoring_site.broker import send_on_commit
 from monitoring_site.errors import ApplicationError
 
 _TRUE = {"true", "1", "yes"}
@@ -247,7 +248,8 @@ def _replace_reference(
         ).to_json(),
     )
     # New bins: the version's profiles are recomputed from its stored rows once this commits.
-    transaction.on_commit(lambda: profiles_rebuild_task.delay(version.pk))
+    # If the broker is down the rebuild is skipped, not the upload: the next analysis asks again.
+    send_on_commit(profiles_rebuild_task, version.pk)
     ReferenceRow.objects.bulk_create(
         [
             ReferenceRow(

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from django.db import IntegrityError, transaction
 
-from drift.engine.bins import bin_codes, bin_count
+from drift.engine.bins import bin_codes, bin_count, identifier_features
 from drift.engine.context import ModelInfo
 from drift.engine.reference import summarise_labels
 from drift.models import ReferenceDataset, ReferenceProfile, ReferenceRow
@@ -79,6 +79,8 @@ def build(
             for name, parts in codes.items()
         },
         bins={b.name: bin_count(b) for b in spec.features},
+        # Identifier-like features (hashed ids) have no meaningful target rate per value.
+        skip=identifier_features(spec, sketch or {}),
     )
     summary["key"] = settings_key(model)
     return sketch or {"n": 0, "features": {}}, summary

@@ -30,6 +30,7 @@ COLUMNS = (
     "lineage",
     "is_late",
     "value_issues",
+    "is_drill",
 )
 COLUMN_TYPES = (
     "int8",
@@ -46,6 +47,7 @@ COLUMN_TYPES = (
     "jsonb",
     "bool",
     "jsonb",
+    "bool",
 )
 # Binary COPY sends each field in its type's binary form, and jsonb's is a version byte followed by the
 # JSON text. We build that form ourselves with orjson and declare those fields as bytea, so psycopg
@@ -92,6 +94,7 @@ def _copy_rows(
     model_id: int,
     version_id: int,
     received_at: datetime,
+    is_drill: bool,
 ) -> None:
     raw = cursor.cursor  # type: ignore[attr-defined]  # Django's wrapper around the psycopg cursor
     columns = ", ".join(f'"{c}"' for c in COLUMNS)
@@ -121,19 +124,20 @@ def _copy_rows(
                     _jsonb(r.lineage),
                     r.is_late,
                     _jsonb(r.value_issues),
+                    is_drill,
                 )
             )
 
 
 def _insert_postgres(
-    rows: Sequence[CleanPrediction], model_id: int, version_id: int, received_at: datetime
+    rows: Sequence[CleanPrediction], model_id: int, version_id: int, received_at: datetime, is_drill: bool
 ) -> set[str]:
     table = PredictionLog._meta.db_table
     # Fast path: straight COPY into the table. A concurrent request may have stored some of these ids
     # since we looked; then the unique index refuses the COPY and the slow path below sorts it out.
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            _copy_rows(cursor, table, rows, model_id, version_id, received_at)
+            _copy_rows(cursor, table, rows, model_id, version_id, received_at, is_drill)
         return {r.record_id for r in rows}
     except IntegrityError:
         pass
@@ -145,7 +149,7 @@ def _insert_postgres(
             f"AS SELECT {columns} FROM {table} WITH NO DATA"
         )
         cursor.execute("TRUNCATE _incoming")
-        _copy_rows(cursor, "_incoming", rows, model_id, version_id, received_at)
+        _copy_rows(cursor, "_incoming", rows, model_id, version_id, received_at, is_drill)
         # In the order the COPY uses (Python's sort is code-point order, which is "C" collation order), so
         # concurrent batches take the unique-index locks in the same order and wait instead of deadlocking.
         cursor.execute(
@@ -156,7 +160,7 @@ def _insert_postgres(
 
 
 def _insert_generic(
-    rows: Sequence[CleanPrediction], model_id: int, version_id: int, received_at: datetime
+    rows: Sequence[CleanPrediction], model_id: int, version_id: int, received_at: datetime, is_drill: bool
 ) -> set[str]:
     # SQLite: the caller's transaction holds the write lock (IMMEDIATE), so no other writer got in
     # between the duplicate check and this insert.
@@ -177,6 +181,7 @@ def _insert_generic(
                 lineage=r.lineage,
                 is_late=r.is_late,
                 value_issues=r.value_issues,
+                is_drill=is_drill,
             )
             for r in rows
         ],
@@ -186,11 +191,17 @@ def _insert_generic(
 
 
 def insert_predictions(
-    rows: Sequence[CleanPrediction], *, model_id: int, version_id: int, received_at: datetime
+    rows: Sequence[CleanPrediction],
+    *,
+    model_id: int,
+    version_id: int,
+    received_at: datetime,
+    is_drill: bool = False,
 ) -> set[str]:
-    """Insert rows whose ids are not stored yet; returns the ids inserted. Call inside a transaction."""
+    """Insert rows whose ids are not stored yet; returns the ids inserted. Call inside a transaction.
+    `is_drill` marks a governance drill's synthetic rows."""
     if not rows:
         return set()
     if connection.vendor == "postgresql":
-        return _insert_postgres(rows, model_id, version_id, received_at)
-    return _insert_generic(rows, model_id, version_id, received_at)
+        return _insert_postgres(rows, model_id, version_id, received_at, is_drill)
+    return _insert_generic(rows, model_id, version_id, received_at, is_drill)

@@ -165,7 +165,10 @@ def bootstrap_many(
         idx = rng.integers(0, n, size=(min(_BATCH, n_resamples - start), m))
         gathered: dict[int, NDArray[Any]] = {}
         for name, (statistic, arrays) in statistics.items():
-            resampled = [gathered.setdefault(id(a), a[idx]) for a in arrays]
+            for a in arrays:  # not `setdefault(id(a), a[idx])`: that gathers again for every statistic
+                if id(a) not in gathered:
+                    gathered[id(a)] = a[idx]
+            resampled = [gathered[id(a)] for a in arrays]
             with np.errstate(divide="ignore", invalid="ignore"):
                 batches[name].append(np.asarray(statistic(*resampled), dtype=float))
     out: dict[str, ConfidenceInterval | None] = {}

@@ -152,20 +152,24 @@ def _group_rates(codes: NDArray[Any], cell: NDArray[Any], k: int) -> NDArray[np.
 
 
 def _difference_and_ratio(rates: NDArray[Any], ref: int | None) -> tuple[NDArray[Any], NDArray[Any]]:
-    """Spread of group rates (last axis), ignoring NaN groups; NaN with fewer than two groups."""
+    """Spread of group rates (last axis), ignoring NaN groups; NaN with fewer than two groups.
+
+    The reductions carry an ``initial`` value: a window too small for any judged group has an
+    empty last axis, and a bare ``max`` of nothing raises instead of giving NaN.
+    """
     ok = np.isfinite(rates)
     with np.errstate(divide="ignore", invalid="ignore"):
         if ref is None:
-            hi = np.where(ok, rates, -np.inf).max(axis=-1)
-            lo = np.where(ok, rates, np.inf).min(axis=-1)
+            hi = np.where(ok, rates, -np.inf).max(axis=-1, initial=-np.inf)
+            lo = np.where(ok, rates, np.inf).min(axis=-1, initial=np.inf)
             enough = ok.sum(axis=-1) >= 2
             return np.where(enough, hi - lo, np.nan), np.where(enough & (hi > 0), lo / hi, np.nan)
         base = rates[..., ref : ref + 1]
         others = np.delete(rates, ref, axis=-1)
         ok = np.isfinite(others) & np.isfinite(base)
         enough = ok.sum(axis=-1) >= 1
-        diff = np.where(ok, np.abs(others - base), -np.inf).max(axis=-1)
-        ratio = np.where(ok, others / base, np.inf).min(axis=-1)
+        diff = np.where(ok, np.abs(others - base), -np.inf).max(axis=-1, initial=-np.inf)
+        ratio = np.where(ok, others / base, np.inf).min(axis=-1, initial=np.inf)
         return np.where(enough, diff, np.nan), np.where(enough & (base[..., 0] > 0), ratio, np.nan)
 
 
@@ -261,7 +265,9 @@ def _attribute_fairness(
     point = kernel(codes, cell)
 
     why = None
-    if ref_name is not None and ref is None:
+    if k == 0:
+        why = f"too small to judge: no group has at least {settings.min_group_size} rows"
+    elif ref_name is not None and ref is None:
         why = f"reference group {ref_name!r} absent or too small"
     elif k < 2:
         why = "fewer than two groups large enough to judge"

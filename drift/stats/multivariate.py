@@ -293,7 +293,8 @@ def fit_logistic(x: ArrayLike, y: ArrayLike, *, l2: float = 1.0) -> FloatArray:
     def loss(w: FloatArray) -> tuple[float, FloatArray]:
         margin = sign * (design @ w)
         value = np.logaddexp(0.0, -margin).sum() + 0.5 * (penalty * w**2).sum()
-        grad = -design.T @ (sign * special.expit(-margin)) + penalty * w
+        # Negate the vector, not the matrix: `-design.T @ v` copied the whole design on every call.
+        grad = -(design.T @ (sign * special.expit(-margin))) + penalty * w
         return float(value), grad
 
     res = optimize.minimize(loss, np.zeros(design.shape[1]), jac=True, method="L-BFGS-B")

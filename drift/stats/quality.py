@@ -10,11 +10,16 @@ A one-sided tabular CUSUM on the same standardised values (``k = 0.5``, ``h = 5`
 length ~900 windows) catches persistent small shifts that stay inside the limit every window.
 
 **Volume**: row counts on Anscombe's square-root scale (``sqrt(x + 3/8)``, Poisson variance
-``1/4``), with the spread taken from the history's moving ranges when it exceeds Poisson noise
-(quasi-Poisson), two-sided: a drop in traffic is as much a fault as a flood. Pass comparable
-history windows (e.g. the same hour on previous days) when traffic has a daily cycle.
+``1/4``), two-sided: a drop in traffic is as much a fault as a flood. Robust to the history's own
+faults and level changes (a promotion from canary), so pass the recent windows whatever their
+verdicts: the centre is a median and the spread a moving range or a median absolute deviation,
+never below Poisson noise. With three weeks of day-stamped history a window is compared with the
+same weekday (traffic follows the week); before that with the range the last two weeks' windows
+spanned (the most extreme one on each side set aside), widened by the noise, so a quiet Sunday passes
+and only a volume unlike all of them alerts. The first ``MIN_VOLUME_HISTORY`` windows are not judged.
+Pass comparable windows (the same hour on previous days) when traffic has a daily cycle.
 
-Pass only history windows that were not themselves faulty, oldest first.
+For shares, pass only history windows that were not themselves faulty, oldest first.
 
 Example:
     >>> hist_counts, hist_totals = [20, 18, 25, 21, 19, 22, 17, 23, 20, 24], [1000] * 10
@@ -40,6 +45,19 @@ CUSUM_H = 5.0
 #: History windows needed before the overdispersion (Laney) factor is estimated; below, 1.
 MIN_HISTORY_FOR_DISPERSION = 8
 _D2 = 1.128  # mean moving range of two normal draws, in standard deviations
+_MEDIAN_RANGE = 0.954  # median moving range of two normal draws, in standard deviations
+#: Earlier windows a volume needs before it is judged: with fewer, a launch week or a canary's first
+#: days would set the normal.
+MIN_VOLUME_HISTORY = 7
+#: Without a weekly comparison the limits span the range of this many recent windows (two weeks of
+#: daily windows: every weekday twice, and a level change is followed within days).
+RECENT_WINDOWS = 14
+WEEK = 7
+#: Earlier windows on the window's own weekday needed before it is compared with that weekday.
+MIN_WEEKS = 3
+#: Week-over-week pairs needed to estimate the spread from them.
+MIN_PAIRS = 6
+POISSON_SPREAD = 0.5  # standard deviation of a Poisson count on Anscombe's square-root scale
 
 
 @dataclass(frozen=True)
@@ -146,38 +164,95 @@ def share_check(
     return QualityCheck(name, "ok", observed, center, 0.0, upper, "p_chart", reason)
 
 
-def volume_check(history_totals: ArrayLike, total: int, *, sigmas: float = SIGMAS) -> QualityCheck:
-    """Judge a window's row count against comparable history windows, two-sided.
+def volume_check(
+    history_totals: ArrayLike,
+    total: int,
+    *,
+    history_days: Sequence[int | None] | None = None,
+    day: int | None = None,
+    sigmas: float = SIGMAS,
+    min_history: int = MIN_VOLUME_HISTORY,
+) -> QualityCheck:
+    """Judge a window's row count against the recent windows, two-sided, whatever their verdicts.
+
+    ``history_days`` (each earlier window's day number, e.g. days since 1970-01-01) and ``day`` (the
+    window's) enable the weekly comparison; leave them out for windows longer than a day.
 
     Example:
         >>> hist = [1000, 980, 1030, 1010, 990, 1005, 1020, 970, 1000, 995]
         >>> volume_check(hist, 400).status, volume_check(hist, 1015).status
         ('alert', 'ok')
+        >>> volume_check(hist[:3], 400).reason
+        'not judged yet: the volume limits need 7 earlier windows (3 so far)'
     """
     hist = np.asarray(history_totals, dtype=np.float64).ravel()
-    if hist.size == 0:
-        return QualityCheck("volume", "ok", float(total), float(total), 0.0, np.inf, "none", "no history yet")
+    if hist.size < min_history:
+        center = float(np.median(hist)) if hist.size else float(total)
+        reason = f"not judged yet: the volume limits need {min_history} earlier windows ({hist.size} so far)"
+        return QualityCheck("volume", "ok", float(total), center, 0.0, np.inf, "none", reason)
     y = np.sqrt(hist + 3 / 8)
-    y0 = float(y.mean())
-    spread, width = 0.5, sigmas  # Poisson noise on this scale
-    if hist.size >= MIN_HISTORY_FOR_DISPERSION:
-        measured = float(np.abs(np.diff(y)).mean() / _D2)
-        if measured > spread:
-            # A spread estimated from m moving ranges is worth ~0.62 (m - 1) degrees of freedom;
-            # the Student-t quantile keeps the false-alarm rate at the nominal one despite that.
-            spread = measured
-            width = float(stats.t.ppf(stats.norm.cdf(sigmas), df=0.62 * (hist.size - 1)))
-    half = width * spread * np.sqrt(1 + 1 / hist.size)  # + uncertainty of the estimated centre
-    lower = float(max(0.0, y0 - half) ** 2 - 3 / 8)
-    upper = float((y0 + half) ** 2 - 3 / 8)
+    days = list(history_days) if history_days is not None else [None] * hist.size
+    same = (
+        [i for i, d in enumerate(days) if d is not None and (day - d) % WEEK == 0 and d < day]
+        if day is not None and len(days) == hist.size
+        else []
+    )
+    weekly = len(same) >= MIN_WEEKS
+    if weekly:
+        y0, spread, df, m = _weekly(y, days, same)
+        low = high = y0
+        basis = f"the same weekday in the last {len(same)} weeks"
+    else:
+        # Without a weekly comparison: the range the recent windows spanned (a quiet Sunday included),
+        # widened by the noise, so only a volume unlike all of them alerts. Over two weeks the most
+        # extreme window on each side is set aside: a weekday comes twice, a one-off fault once. The
+        # noise is the median moving range, which the few rhythm jumps of a week do not move.
+        recent = np.sort(y[-RECENT_WINDOWS:])
+        trim = 1 if recent.size >= 2 * WEEK else 0
+        y0, m = float(np.median(recent)), recent.size
+        low, high = float(recent[trim]), float(recent[-1 - trim])
+        spread, df = float(np.median(np.abs(np.diff(y))) / _MEDIAN_RANGE), 0.37 * (hist.size - 2)
+        basis = f"the range of the last {m} windows"
+    width = sigmas
+    if spread > POISSON_SPREAD:
+        # An estimated spread is worth only ~df degrees of freedom: the Student-t quantile keeps the
+        # false-alarm rate at the nominal one despite that.
+        width = float(stats.t.ppf(stats.norm.cdf(sigmas), df=max(df, 1.0)))
+    spread = max(spread, POISSON_SPREAD)
+    half = width * spread * np.sqrt(1 + np.pi / 2 / m)  # + uncertainty of the centre
+    lower = max(0.0, float(max(0.0, low - half) ** 2 - 3 / 8))
+    upper = float((high + half) ** 2 - 3 / 8)
     center = float(y0**2 - 3 / 8)
+    rule = "volume_weekly" if weekly else "volume"
     if total < lower or total > upper:
         side = "below" if total < lower else "above"
         limit = lower if total < lower else upper
-        reason = f"{total:,} rows, {side} the control limit {limit:,.0f} (expected ~{center:,.0f})"
-        return QualityCheck("volume", "alert", float(total), center, lower, upper, "volume", reason)
-    reason = f"{total:,} rows within {lower:,.0f}-{upper:,.0f}"
-    return QualityCheck("volume", "ok", float(total), center, lower, upper, "volume", reason)
+        reason = (
+            f"{total:,} rows, {side} the control limit {limit:,.0f} (expected ~{center:,.0f}, from {basis})"
+        )
+        return QualityCheck("volume", "alert", float(total), center, lower, upper, rule, reason)
+    reason = f"{total:,} rows within {lower:,.0f}-{upper:,.0f} (from {basis})"
+    return QualityCheck("volume", "ok", float(total), center, lower, upper, rule, reason)
+
+
+def _weekly(
+    y: np.ndarray, days: Sequence[int | None], same: Sequence[int]
+) -> tuple[float, float, float, int]:
+    """(centre, spread, its degrees of freedom, windows in the centre) for a weekly comparison.
+
+    The centre is the median of the same weekday's windows. The spread comes from week-over-week
+    differences of every weekday (``y_t - y_{t-7}`` has variance 2 sigma^2 whatever the weekday's
+    level), by their median absolute deviation: a fault or a level change spoils only the pairs that
+    straddle it. Without enough pairs, the same weekday's own moving ranges stand in.
+    """
+    at = {d: i for i, d in enumerate(days) if d is not None}
+    pairs = np.array([y[i] - y[at[d - WEEK]] for d, i in at.items() if d - WEEK in at])
+    if pairs.size >= MIN_PAIRS:
+        spread = float(1.4826 * np.median(np.abs(pairs - np.median(pairs))) / np.sqrt(2))
+        df = 0.37 * (pairs.size - 1)  # the MAD's efficiency is ~37 % of the standard deviation's
+    else:
+        spread, df = float(np.abs(np.diff(y[list(same)])).mean() / _D2), 0.62 * (len(same) - 1)
+    return float(np.median(y[list(same)])), spread, df, len(same)
 
 
 def judge_shares(

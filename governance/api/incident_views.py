@@ -11,6 +11,7 @@ from drift.selectors import model_for
 from governance import selectors
 from governance.api import serializers as s
 from governance.api.common import PAGE, body, paginate, query
+from governance.selectors_runbooks import runbook_from_body
 from governance.services.audit import Actor
 from governance.services.incidents import (
     escalation_path_set,
@@ -47,6 +48,7 @@ class IncidentListView(APIView):
         v = dict(data.validated_data)
         model = model_for(request.user, v.pop("model"))
         event_ids = v.pop("events", [])
+        v["runbook"] = runbook_from_body(request.user, v.get("runbook"))
         events = list(selectors.events_list(request.user).filter(model=model, pk__in=event_ids))
         if len(events) != len(set(event_ids)):
             raise ApplicationError(
@@ -70,9 +72,10 @@ class IncidentDetailView(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         data = s.IncidentUpdateSerializer(data=body(request), partial=True)
         data.is_valid(raise_exception=True)
-        incident_update(
-            incident=selectors.incident_for(request.user, pk), by=request.user, **data.validated_data
-        )
+        v = dict(data.validated_data)
+        if "runbook" in v:
+            v["runbook"] = runbook_from_body(request.user, v["runbook"])
+        incident_update(incident=selectors.incident_for(request.user, pk), by=request.user, **v)
         return _detail(request, pk)
 
 

@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from governance.api.runbook_serializers import runbook_link
 from governance.models import (
     AuditEntry,
     ChannelKind,
@@ -70,6 +71,12 @@ class PolicyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     rules = RulesField()
     reason = serializers.CharField(**TEXT)
+    runbook = serializers.IntegerField(required=False, allow_null=True, help_text="A runbook's id.")
+
+
+class PolicyRunbookSerializer(serializers.Serializer):
+    runbook = serializers.IntegerField(allow_null=True, help_text="A runbook's id, or null for none.")
+    reason = serializers.CharField(**TEXT)
 
 
 class PolicyUpdateSerializer(serializers.Serializer):
@@ -91,6 +98,7 @@ class PolicySerializer(serializers.ModelSerializer):
     version = serializers.SerializerMethodField()
     rules = serializers.SerializerMethodField()
     versions = PolicyVersionSerializer(many=True, read_only=True)
+    runbook = serializers.SerializerMethodField()
 
     class Meta:
         model = Policy
@@ -99,6 +107,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "model",
             "name",
             "is_active",
+            "runbook",
             "version",
             "rules",
             "versions",
@@ -115,16 +124,21 @@ class PolicySerializer(serializers.ModelSerializer):
     def get_rules(self, obj: Policy) -> list[dict[str, Any]]:
         return self._latest(obj).rules
 
+    def get_runbook(self, obj: Policy) -> dict[str, Any] | None:
+        return runbook_link(obj.runbook)
+
 
 class EventSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="model.slug")
     policy = serializers.IntegerField(source="policy_id", allow_null=True)
+    drill = serializers.IntegerField(source="drill_id", allow_null=True, help_text="Set for a drill's event.")
 
     class Meta:
         model = DriftEvent
         fields = [
             "id",
             "model",
+            "drill",
             "policy",
             "signal",
             "severity",
@@ -149,6 +163,7 @@ class EventDetailSerializer(EventSerializer):
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None)
     closed_by = serializers.CharField(source="closed_by.username", default=None)
     history = serializers.SerializerMethodField()
+    runbook = serializers.SerializerMethodField()
 
     class Meta(EventSerializer.Meta):
         fields = [
@@ -164,7 +179,11 @@ class EventDetailSerializer(EventSerializer):
             "acknowledged_by",
             "closed_by",
             "history",
+            "runbook",
         ]
+
+    def get_runbook(self, obj: DriftEvent) -> dict[str, Any] | None:
+        return runbook_link(obj.policy.runbook if obj.policy else None)
 
     def get_analyses(self, obj: DriftEvent) -> list[dict[str, Any]]:
         return [
@@ -176,10 +195,22 @@ class EventDetailSerializer(EventSerializer):
         return [{"id": i.pk, "severity": i.severity, "status": i.status} for i in obj.incidents.all()]
 
     def get_requests(self, obj: DriftEvent) -> list[dict[str, Any]]:
-        return [
+        """Holdout evaluations and retraining requests the event made (retraining: its own API)."""
+        held = [
             {"id": r.pk, "kind": r.kind, "status": r.status, "created_at": r.created_at}
             for r in obj.action_requests.all()
         ]
+        retrain = [
+            {
+                "id": r.pk,
+                "kind": "retraining",
+                "status": r.status,
+                "created_at": r.created_at,
+                "link": f"/api/v1/retraining-requests/{r.pk}/",
+            }
+            for r in obj.retraining_requests.all()
+        ]
+        return sorted(held + retrain, key=lambda r: r["created_at"])
 
     def get_history(self, obj: DriftEvent) -> list[dict[str, Any]]:
         return AuditEntrySerializer(self.context.get("history", []), many=True).data
@@ -279,6 +310,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     scribe = serializers.CharField(source="scribe.username", default=None)
     sme = serializers.CharField(source="sme.username", default=None)
     events = serializers.SerializerMethodField()
+    runbook = serializers.SerializerMethodField()
 
     class Meta:
         model = Incident
@@ -290,6 +322,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "status",
             "summary",
             "rollback_plan",
+            "runbook",
             "commander",
             "scribe",
             "sme",
@@ -303,6 +336,9 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     def get_events(self, obj: Incident) -> list[int]:
         return [e.pk for e in obj.events.all()]
+
+    def get_runbook(self, obj: Incident) -> dict[str, Any] | None:
+        return runbook_link(obj.runbook)
 
 
 class IncidentDetailSerializer(IncidentSerializer):
@@ -319,6 +355,7 @@ class IncidentCreateSerializer(serializers.Serializer):
     summary = serializers.CharField(**TEXT)
     rollback_plan = serializers.CharField(**TEXT)
     events = serializers.ListField(child=serializers.IntegerField(), required=False)
+    runbook = serializers.IntegerField(required=False, allow_null=True, help_text="A runbook's id.")
 
 
 class IncidentUpdateSerializer(serializers.Serializer):
@@ -328,6 +365,7 @@ class IncidentUpdateSerializer(serializers.Serializer):
     commander = serializers.IntegerField(required=False, allow_null=True, help_text="A user id.")
     scribe = serializers.IntegerField(required=False, allow_null=True)
     sme = serializers.IntegerField(required=False, allow_null=True)
+    runbook = serializers.IntegerField(required=False, allow_null=True, help_text="A runbook's id.")
 
 
 class IncidentTransitionSerializer(serializers.Serializer):

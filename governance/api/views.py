@@ -6,6 +6,7 @@ selector and serializes; permissions come from `required_roles` (monitoring_site
 
 import hashlib
 import json
+from typing import Any
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
@@ -22,11 +23,13 @@ from drift.selectors import model_for
 from governance import selectors
 from governance.api import serializers as s
 from governance.api.common import PAGE, CSVRenderer, body, csv_rows, paginate, query
+from governance.selectors_runbooks import runbook_from_body
 from governance.services.audit import Actor
 from governance.services.events import drift_event_transition
 from governance.services.gate import serving_mode_set
 from governance.services.notifications import channel_create, channel_update
 from governance.services.policies import policy_create, policy_deactivate, policy_update
+from governance.services.runbooks import policy_link_runbook
 
 AUDIT_FILTERS = ("model", "action", "actor", "since", "until")
 AUDIT_PARAMS = [
@@ -104,7 +107,9 @@ class ModelPoliciesView(APIView):
     def post(self, request: Request, slug: str) -> Response:
         data = s.PolicyCreateSerializer(data=body(request))
         data.is_valid(raise_exception=True)
-        policy = policy_create(model=model_for(request.user, slug), by=request.user, **data.validated_data)
+        v = dict(data.validated_data)
+        v["runbook"] = runbook_from_body(request.user, v.get("runbook"))
+        policy = policy_create(model=model_for(request.user, slug), by=request.user, **v)
         fresh = selectors.policy_for(request.user, policy.pk)
         return Response(s.PolicySerializer(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -121,6 +126,16 @@ class PolicyDetailView(APIView):
         policy_update(policy=selectors.policy_for(request.user, pk), by=request.user, **data.validated_data)
         return Response(s.PolicySerializer(selectors.policy_for(request.user, pk)).data)
 
+    @extend_schema(request=s.PolicyRunbookSerializer, responses=s.PolicySerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        """Link the policy's runbook (not a rule change, so no new policy version)."""
+        data = s.PolicyRunbookSerializer(data=body(request))
+        data.is_valid(raise_exception=True)
+        runbook = runbook_from_body(request.user, data.validated_data["runbook"])
+        policy = selectors.policy_for(request.user, pk)
+        policy_link_runbook(policy=policy, runbook=runbook, by=request.user, **_reason(data))
+        return Response(s.PolicySerializer(selectors.policy_for(request.user, pk)).data)
+
     @extend_schema(
         parameters=[OpenApiParameter("reason", str, description="Why it is deactivated.")],
         responses=s.PolicySerializer,
@@ -131,11 +146,16 @@ class PolicyDetailView(APIView):
         return Response(s.PolicySerializer(selectors.policy_for(request.user, pk)).data)
 
 
+def _reason(data: Any) -> dict[str, str]:
+    return {"reason": data.validated_data.get("reason", "")}
+
+
 EVENT_PARAMS = [
     OpenApiParameter("model", str),
     OpenApiParameter("status", str),
     OpenApiParameter("severity", str),
     OpenApiParameter("open", bool, description="Only events not resolved and not false alarms."),
+    OpenApiParameter("drill", int, description="A drill's id: its events (otherwise real events only)."),
 ]
 
 
@@ -144,7 +164,7 @@ class EventListView(APIView):
     def get(self, request: Request) -> Response:
         events = selectors.events_list(
             request.user,
-            **query(request, "model", "status", "severity"),
+            **query(request, "model", "status", "severity", "drill"),
             open_only=request.query_params.get("open", "").lower() in {"1", "true", "yes"},
         )
         return paginate(request, self, events, s.EventSerializer)

@@ -49,6 +49,14 @@ class DriftEvent(models.Model):
         default=dict, blank=True, help_text="The state that led to an automatic mitigation."
     )
     runs = models.ManyToManyField(AnalysisRun, related_name="drift_events", blank=True)
+    drill = models.ForeignKey(
+        "governance.Drill",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        help_text="Set for an event a drill's synthetic telemetry raised (never behind the real gate).",
+    )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -65,9 +73,15 @@ class DriftEvent(models.Model):
             # One open event per rule: a continuing (or resumed) breach updates it.
             models.UniqueConstraint(
                 fields=["policy", "rule_key"],
-                condition=~Q(status__in=["resolved", "false_alarm"]),
+                condition=~Q(status__in=["resolved", "false_alarm"]) & Q(drill__isnull=True),
                 name="uniq_open_event_per_rule",
-            )
+            ),
+            # A drill's events live beside the real ones: one open event per rule and drill.
+            models.UniqueConstraint(
+                fields=["policy", "rule_key", "drill"],
+                condition=~Q(status__in=["resolved", "false_alarm"]) & Q(drill__isnull=False),
+                name="uniq_open_drill_event_per_rule",
+            ),
         ]
         indexes = [
             # GET /api/v1/events/?model=…&status=…, newest first.

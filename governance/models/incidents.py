@@ -44,6 +44,9 @@ class Incident(models.Model):
         help_text="Subject-matter expert.",
     )
     events = models.ManyToManyField(DriftEvent, related_name="incidents", blank=True)
+    runbook = models.ForeignKey(
+        "governance.Runbook", null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    )
     opened_by = models.CharField(max_length=200)
     opened_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,14 @@ class Policy(models.Model):
     model = models.ForeignKey(MonitoredModel, on_delete=models.CASCADE, related_name="policies")
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
+    runbook = models.ForeignKey(
+        "governance.Runbook",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="policies",
+        help_text="What to do when this policy fires (its incidents link it too).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,7 +113,8 @@ class RequestStatus(models.TextChoices):
 
 
 class ActionRequest(models.Model):
-    """A retraining or holdout evaluation a policy asked for (the ML platform picks these up)."""
+    """A holdout evaluation a policy asked for. (Retraining requests were kept here too; they moved to
+    `RetrainingRequest`, which has its own lifecycle and calls the model's pipeline.)"""
 
     model = models.ForeignKey(MonitoredModel, on_delete=models.CASCADE, related_name="action_requests")
     kind = models.CharField(max_length=16, choices=RequestKind.choices)

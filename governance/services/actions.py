@@ -9,20 +9,24 @@ from drift.models import AnalysisRun
 from governance.models import (
     ActionRequest,
     DriftEvent,
+    Drill,
     Incident,
     IncidentStatus,
     Policy,
     PolicyVersion,
     RequestKind,
     RequestStatus,
+    RetrainingRequest,
 )
 from governance.notifications import Message
 from governance.policies import RuleVerdict, describe
 from governance.services.audit import Actor, audit_record
+from governance.services.drills import drill_gate_tighten, drill_note_actions
 from governance.services.events import drift_event_note_action, drift_event_snapshot
 from governance.services.gate import serving_mode_tighten
 from governance.services.incidents import incident_open
 from governance.services.notifications import notify
+from governance.services.retraining import retraining_request_create
 from governance.signals import parse_signal
 
 
@@ -97,6 +101,18 @@ def _request(
     return request
 
 
+def _retraining(
+    *, policy: Policy, event: DriftEvent | None, run: AnalysisRun, actor: Actor, note: str, why: str
+) -> RetrainingRequest | None:
+    """Once per event (a resumed breach does not ask twice); a person accepts it to call the pipeline."""
+    if event is not None and RetrainingRequest.objects.filter(event=event).exists():
+        return None
+    reason = f"{note} ({why})" if note else f"Requested by {why}."
+    return retraining_request_create(
+        model=policy.model, reason=reason, by=actor, event=event, policy=policy, run=run
+    )
+
+
 def _schedule_holdout(request: ActionRequest) -> None:
     """The engine's rolling holdout task creates today's holdout run for versions with labels."""
     from drift.tasks import holdout_evaluate
@@ -114,10 +130,14 @@ def policy_actions_apply(
     run: AnalysisRun,
     results: dict[str, Any],
     event: DriftEvent | None,
+    drill: Drill | None = None,
 ) -> list[str]:
-    """Run a firing rule's actions at the start of a breach; what was done, in words."""
+    """Run a firing rule's actions at the start of a breach; what was done, in words. In a drill, only
+    the drill's own gate moves and the rest is recorded as what would have happened."""
     actor, model, done = Actor.policy(policy.pk), policy.model, []
     why = f"policy '{policy.name}' v{pv.number}: {describe(rule)} (observed {verdict.value})"
+    if drill is not None:
+        return _drill_actions(drill, policy, pv, rule, verdict, run, results, event, why)
     for action in verdict.actions:
         kind = action["type"]
         if kind == "notify" and event is None:
@@ -172,16 +192,12 @@ def policy_actions_apply(
                     actor=actor,
                     summary=f"Opened automatically by {why}.",
                     events=[event] if event else [],
+                    runbook=policy.runbook if policy.runbook and policy.runbook.is_active else None,
                 )
                 done.append(f"opened incident #{incident.pk} ({incident.severity})")
         elif kind == "request_retraining":
-            if _request(
-                RequestKind.RETRAINING,
-                policy=policy,
-                event=event,
-                run=run,
-                actor=actor,
-                note=action.get("note", ""),
+            if _retraining(
+                policy=policy, event=event, run=run, actor=actor, note=action.get("note", ""), why=why
             ):
                 done.append("requested retraining")
         elif kind == "schedule_holdout":
@@ -191,4 +207,56 @@ def policy_actions_apply(
                 done.append("scheduled a holdout evaluation")
     if event is not None and done:
         drift_event_note_action(event=event, text="; ".join(done), actor=actor)
+    return done
+
+
+def _drill_actions(
+    drill: Drill,
+    policy: Policy,
+    pv: PolicyVersion,
+    rule: dict[str, Any],
+    verdict: RuleVerdict,
+    run: AnalysisRun,
+    results: dict[str, Any],
+    event: DriftEvent | None,
+    why: str,
+) -> list[str]:
+    """Drill mode: the drill's gate moves, notifications go out marked [DRILL], the rest is only noted."""
+    actor, model, done = Actor.policy(policy.pk), policy.model, []
+    for action in verdict.actions:
+        kind = action["type"]
+        if kind == "notify" and event is None:
+            notify(
+                model=model,
+                message=Message(
+                    topic=f"drill:{drill.pk}:breach:{policy.pk}:{verdict.rule_key}",
+                    kind="breach",
+                    title=f"[DRILL] {model.slug}: {describe(rule)}",
+                    text=f"Drill #{drill.pk}: breach of {why}.",
+                    severity=verdict.severity,
+                    model=model.slug,
+                    status="breached",
+                    dedup_key=f"drill-{drill.pk}",
+                    link=f"/api/v1/drills/{drill.pk}/",
+                    at=timezone.now().isoformat(),
+                    details={"drill": drill.pk, "run": run.pk, "value": verdict.value},
+                ),
+            )
+            done.append("notified (drill)")
+        elif kind == "serving_mode":
+            if event is not None:
+                snapshot = _snapshot(run=run, results=results, rule=rule, verdict=verdict, pv=pv)
+                drift_event_snapshot(event=event, snapshot=snapshot, actor=actor)
+            moved = drill_gate_tighten(drill=drill, mode=action["mode"], reason=why, actor=actor)
+            mode = action["mode"]
+            done.append(f"drill gate → {mode}" if moved else f"drill gate already at least {mode}")
+        elif kind == "open_incident":
+            done.append(f"would open an incident ({action['severity']})")
+        elif kind == "request_retraining":
+            done.append("would request retraining")
+        elif kind == "schedule_holdout":
+            done.append("would schedule a holdout evaluation")
+    if event is not None and done:
+        drift_event_note_action(event=event, text="; ".join(done), actor=actor)
+    drill_note_actions(drill=drill, event=event, done=done)
     return done

@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from drift.models import AnalysisRun, MonitoredModel
 from drift.services.thresholds import threshold_mark_false_alarm
-from governance.models import CLOSED_STATUSES, DriftEvent, EventStatus, Policy, PolicyVersion, TimelineKind
+from governance.models import (
+    CLOSED_STATUSES,
+    DriftEvent,
+    Drill,
+    EventStatus,
+    Policy,
+    PolicyVersion,
+    TimelineKind,
+)
 from governance.notifications import Message
 from governance.policies import RuleVerdict, describe
 from governance.services.audit import Actor, audit_record
@@ -46,13 +54,14 @@ def _view(event: DriftEvent) -> dict[str, Any]:
 
 
 def _announce(event: DriftEvent, text: str) -> None:
+    drill = "[DRILL] " if event.drill_id else ""  # a drill's events are announced, marked as such
     notify(
         model=event.model,
         event=event,
         message=Message(
             topic=f"event:{event.pk}:{event.status}",
             kind="event",
-            title=f"{event.model.slug}: {event.title}",
+            title=f"{drill}{event.model.slug}: {event.title}",
             text=text,
             severity=event.severity,
             model=event.model.slug,
@@ -68,6 +77,7 @@ def _announce(event: DriftEvent, text: str) -> None:
                 "threshold": event.threshold,
                 "windows": event.windows,
                 "policy_id": event.policy_id,
+                **({"drill": event.drill_id} if event.drill_id else {}),
             },
         ),
     )
@@ -87,15 +97,18 @@ def drift_event_record_breach(
     verdict: RuleVerdict,
     run: AnalysisRun,
     earlier_runs: Sequence[int] = (),
+    drill: Drill | None = None,
 ) -> tuple[DriftEvent, bool]:
     """Open an event for a rule that fired, or continue the rule's open one (its window count, latest
     value, last seen). An event opened now also links `earlier_runs`, the breaching windows that led up
-    to it. Returns (event, whether it was opened now). Runs inside the caller's transaction."""
+    to it. A drill's events are its own (`drill`). Returns (event, whether it was opened now). Runs
+    inside the caller's transaction."""
     actor, now = Actor.policy(policy.pk), timezone.now()
     model: MonitoredModel = policy.model
+    scope = {"drill": drill} if drill is not None else {"drill__isnull": True}
     event = (
         DriftEvent.objects.select_for_update()
-        .filter(policy=policy, rule_key=verdict.rule_key)
+        .filter(policy=policy, rule_key=verdict.rule_key, **scope)
         .exclude(status__in=CLOSED_STATUSES)
         .first()
     )
@@ -114,6 +127,7 @@ def drift_event_record_breach(
             last_seen_at=now,
             latest_value=verdict.value,
             threshold=verdict.threshold,
+            drill=drill,
         )
         before = None
     else:
@@ -244,7 +258,8 @@ def drift_event_transition(
     if to in CLOSED_STATUSES:
         event.closed_at, event.closed_by = now, actor.user
     event.save()
-    feedback = _false_alarm_feedback(event) if to == S.FALSE_ALARM else ""
+    # A drill's false alarm says nothing about the real thresholds.
+    feedback = _false_alarm_feedback(event) if to == S.FALSE_ALARM and not event.drill_id else ""
     audit_record(
         actor=actor,
         action="drift_event.transition",

@@ -18,12 +18,14 @@ from governance.models import (
     IncidentSeverity,
     IncidentStatus,
     NotificationChannel,
+    Runbook,
     TimelineEntry,
     TimelineKind,
 )
 from governance.notifications import Message
 from governance.services.audit import Actor, audit_record
 from governance.services.notifications import notify
+from governance.services.runbooks import check_linkable, incident_runbook_note
 from monitoring_site.errors import ApplicationError
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -48,6 +50,7 @@ def _view(incident: Incident) -> dict[str, Any]:
         "scribe": incident.scribe_id,
         "sme": incident.sme_id,
         "rollback_plan": incident.rollback_plan,
+        "runbook": incident.runbook_id,
     }
 
 
@@ -94,18 +97,21 @@ def incident_open(
     summary: str = "",
     rollback_plan: str = "",
     events: Iterable[DriftEvent] = (),
+    runbook: Runbook | None = None,
 ) -> Incident:
     if severity not in IncidentSeverity.values:
         raise ApplicationError(
             f"Unknown incident severity '{str(severity)[:20]}'.",
             errors=[{"field": "severity", "message": f"must be one of {', '.join(IncidentSeverity.values)}"}],
         )
+    check_linkable(runbook, model)
     incident = Incident.objects.create(
         model=model,
         title=title[:300],
         severity=severity,
         summary=summary,
         rollback_plan=rollback_plan,
+        runbook=runbook,
         opened_by=actor.name,
         opened_at=timezone.now(),
     )
@@ -113,6 +119,8 @@ def incident_open(
     incident.events.add(*events)
     text = f"Opened by {actor.name}" + (f" for drift event #{events[0].pk}." if events else ".")
     _timeline(incident, TimelineKind.OPENED, text, actor)
+    if runbook is not None:
+        incident_runbook_note(incident, runbook, actor)
     audit_record(actor=actor, action="incident.open", obj=incident, model=model, after=_view(incident))
     _announce(incident, "opened", f"{text}\n{summary}".strip())
     return incident
@@ -132,9 +140,13 @@ def _user(value: Any, field: str) -> Any:
 
 @transaction.atomic
 def incident_update(*, incident: Incident, by: Any, **changes: Any) -> Incident:
-    """Assign roles (commander, scribe, sme: user ids or None) and edit title, summary, rollback plan."""
+    """Assign roles (commander, scribe, sme: user ids or None), edit title, summary, rollback plan, and
+    link a runbook (a `Runbook` or None)."""
     incident = Incident.objects.select_for_update().select_related("model").get(pk=incident.pk)
     before, actor = _view(incident), Actor.of(by)
+    if "runbook" in changes:
+        check_linkable(changes["runbook"], incident.model)
+        incident.runbook = changes["runbook"]
     for field in ROLE_FIELDS:
         if field in changes:
             setattr(incident, field, _user(changes[field], field))
@@ -148,6 +160,8 @@ def incident_update(*, incident: Incident, by: Any, **changes: Any) -> Incident:
     changed = [k for k in after if after[k] != before[k]]
     if changed:
         _timeline(incident, TimelineKind.ROLES, f"{actor.name} changed {', '.join(changed)}.", actor)
+        if "runbook" in changed and incident.runbook is not None:
+            incident_runbook_note(incident, incident.runbook, actor)
         audit_record(
             actor=actor,
             action="incident.update",

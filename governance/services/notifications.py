@@ -198,7 +198,9 @@ class DeliveryRefused(Exception):
         self.code = code
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST without following redirects; the HTTP status, or `TransientDeliveryError` (worth retrying)
+    or `DeliveryRefused` (not worth it)."""
     timeout = settings.DRIFTWATCH.get("NOTIFY_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
@@ -220,12 +222,12 @@ def _send(delivery: Delivery) -> int | None:
         now = int(time.time())
         body = webhook_body(message, now)
         headers = webhook_headers(channel.secret, f"dw_{delivery.pk}", now, body)
-        return _post(channel.target, body, {**headers, "user-agent": "Driftwatch"})
+        return http_post(channel.target, body, {**headers, "user-agent": "Driftwatch"})
     if channel.kind == ChannelKind.SLACK:
-        return _post(channel.target, json.dumps(slack_body(message)).encode(), json_headers)
+        return http_post(channel.target, json.dumps(slack_body(message)).encode(), json_headers)
     if channel.kind == ChannelKind.PAGERDUTY:
         url = settings.DRIFTWATCH.get("PAGERDUTY_EVENTS_URL", PAGERDUTY_URL)
-        return _post(url, json.dumps(pagerduty_body(message, channel.target)).encode(), json_headers)
+        return http_post(url, json.dumps(pagerduty_body(message, channel.target)).encode(), json_headers)
     subject, text = email_content(message)
     try:
         send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [channel.target])

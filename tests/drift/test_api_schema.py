@@ -76,9 +76,13 @@ def test_the_docs_page_loads_and_uses_only_local_assets(db, plain_static_storage
 
     assert answer.status_code == 200
     html = answer.content.decode()
-    assert "swagger-ui" in html and "/api/schema/" in html
+    assert "swagger-ui" in html and "/api/docs/?script=" in html
     assert re.findall(r"https?://[^\s\"'<>]+", html) == []
     assert re.search(r"(src|href)=\"/static/drf_spectacular_sidecar/", html)
+    # The init script is a file of its own (no inline script under the Content-Security-Policy).
+    script = token_client().get("/api/docs/?script=")
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "/api/schema/" in script.content.decode()
 
 
 @pytest.mark.parametrize(

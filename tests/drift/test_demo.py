@@ -346,12 +346,13 @@ def test_running_the_command_twice_adds_nothing(db):
         tables = (MonitoredModel, ModelVersion, PredictionLog, Outcome, HealthSample, IntegrationKey, User)
         return [t.objects.count() for t in tables]
 
-    first = seed_demo("--quiet")
+    first = seed_demo()
     seeded = counts()
     second = seed_demo()
 
     assert counts() == seeded and seeded[2] > 0
     assert "already seeded" in second and "already seeded" not in first
+    assert "daily runs over 9 days" in first and "3 policies" in first
     key = re.search(r"dwi_[\w-]{40,}", first)
     assert key and "password analyst-demo" in first and "curl" in first
     assert "password analyst-demo" in second and key.group() not in second  # a key is shown once
@@ -360,9 +361,9 @@ def test_running_the_command_twice_adds_nothing(db):
 def test_reset_wipes_the_demo_and_seeds_it_again(db):
     from drift.models import IntegrationKey, ModelVersion, MonitoredModel, PredictionLog
 
-    seed_demo("--quiet")
+    seed_demo("--quiet", "--telemetry-only")
     old_key = IntegrationKey.objects.get().pk
-    out = seed_demo("--reset", "--quiet")
+    out = seed_demo("--reset", "--quiet", "--telemetry-only")
 
     assert "Deleted the demo model" in out
     assert (MonitoredModel.objects.count(), ModelVersion.objects.count()) == (1, 2)

@@ -11,6 +11,9 @@ from unittest import mock
 
 import pytest
 
+# A real HTTP receiver on 127.0.0.1 for webhook tests: the `receiver(200, 500, ...)` fixture.
+from tests.governance.webhooks import receiver  # noqa: F401
+
 # The clock of every governance test; analysis windows are the days before it.
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 FIRST_DAY = datetime(2026, 11, 1, tzinfo=UTC)

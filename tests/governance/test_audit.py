@@ -47,8 +47,8 @@ def test_a_failing_write_leaves_neither_the_change_nor_its_audit_row(alice, cred
     with pytest.raises(RuntimeError):
         serving_mode_set(model=credit_model, mode="paused", reason="suspicious traffic", by=alice)
 
-    assert not AuditEntry.objects.exists()
-    assert not ServingState.objects.filter(mode="paused").exists()
+    assert not AuditEntry.objects.filter(model=credit_model).exists()
+    assert not ServingState.objects.filter(model=credit_model, mode="paused").exists()
 
 
 def test_a_failing_audit_write_undoes_the_change(alice, credit_model, monkeypatch):
@@ -151,7 +151,7 @@ def test_channel_secrets_stay_out_of_the_audit_log(alice, credit_model):
         actor=Actor.of(alice),
     )
 
-    entry = AuditEntry.objects.get(action="channel.create")
+    entry = AuditEntry.objects.get(action="channel.create", model=credit_model)
     assert "SECRET" not in str(entry.after) and entry.after["target"] == "https://hooks.slack.com/…"
 
 

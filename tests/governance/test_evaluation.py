@@ -9,6 +9,7 @@ from governance.models import (
     DriftEvent,
     EventStatus,
     Incident,
+    RetrainingRequest,
     RuleEvaluation,
     ServingMode,
     ServingState,
@@ -171,9 +172,10 @@ def test_an_incident_retraining_and_holdout_are_requested_once_per_event(
 
     incident = Incident.objects.get()
     assert incident.severity == "SEV2" and list(incident.events.all()) == [DriftEvent.objects.get()]
-    kinds = sorted(ActionRequest.objects.values_list("kind", "status"))
-    assert kinds == [("holdout", "scheduled"), ("retraining", "requested")]
-    assert ActionRequest.objects.get(kind="retraining").note == "use last month"
+    assert list(ActionRequest.objects.values_list("kind", "status")) == [("holdout", "scheduled")]
+    retraining = RetrainingRequest.objects.get()
+    assert retraining.status == "requested" and retraining.event == DriftEvent.objects.get()
+    assert retraining.reason.startswith("use last month (policy 'Escalate' v1:")
 
 
 def test_a_new_policy_version_keeps_the_history_of_an_unchanged_condition(

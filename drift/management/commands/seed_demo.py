@@ -1,4 +1,7 @@
-"""`manage.py seed_demo`: a consumer credit-risk model and ninety days of its life, for demos and trials."""
+"""`manage.py seed_demo`: a consumer credit-risk model and ninety days of its life, for demos and trials.
+
+Telemetry first, then the daily analyses of every complete day with governance's policies acting on
+them and the team's people working the events they open (see drift.demo.tell)."""
 
 import json
 import time
@@ -11,16 +14,19 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from drift.demo import analyses, governance
 from drift.demo import catalogue as cat
-from drift.demo.seed import SeedReport, demo_delete, ensure_users, personal_token, replay
+from drift.demo.seed import SeedReport, demo_delete, ensure_users, personal_token
 from drift.demo.story import DAY, Story, StoryConfig, generate
+from drift.demo.tell import DemoReport, tell
 from drift.models import IntegrationKey, MonitoredModel, PredictionLog
 
 
 class Command(BaseCommand):
     help = (
         "Seed the demo story through the same services the API uses: model 'credit-risk' with two versions "
-        "and their references, 90 days of predictions, outcomes and health samples, one user per role. "
+        "and their references, 90 days of predictions, outcomes and health samples, one user per role; "
+        "then the daily analyses of those days, the policies they trip and the team's response. "
         "Skips when the demo is already seeded (--reset wipes and re-seeds it)."
     )
 
@@ -38,6 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=5_000, help="Records per ingestion batch.")
         parser.add_argument(
             "--reset", action="store_true", help="Delete the demo model and its data, re-seed."
+        )
+        parser.add_argument(
+            "--telemetry-only",
+            action="store_true",
+            help="Replay the telemetry only: no analyses, policies or governance story.",
         )
         parser.add_argument("--quiet", action="store_true", help="No progress bar and no story summary.")
         parser.add_argument(
@@ -76,11 +87,30 @@ class Command(BaseCommand):
                 f"Story generated: {story.predictions.size:,} predictions over {config.days} days "
                 f"({time.monotonic() - began:.1f} s). Replaying it through the services…"
             )
-        report = replay(story, batch_size=opts["batch_size"], progress=not opts["quiet"])
+        demo = tell(
+            story,
+            batch_size=opts["batch_size"],
+            analyses=not opts["telemetry_only"],
+            progress=not opts["quiet"],
+        )
         users = ensure_users(reset_passwords=opts["reset"])
         if not opts["quiet"]:
-            self._summary(story, report, time.monotonic() - began)
-        self._credentials(users, report.integration_key, "", opts["base_url"])
+            self._summary(story, demo.telemetry, time.monotonic() - began)
+            self._findings(story, demo)
+        self._credentials(users, demo.telemetry.integration_key, "", opts["base_url"])
+
+    def _findings(self, story: Story, demo: DemoReport) -> None:
+        w = self.stdout.write
+        if demo.analyses is not None:
+            share = cat.POLICIES[0]["rules"][0]["value"]
+            lines = analyses.summary_lines(demo.analyses, story, shift_share=share)
+            w("  analyses     " + "\n               ".join(lines))
+            w(f"               GET /api/v1/models/{cat.SLUG}/analyses/ lists them.")
+        if demo.governance is not None:
+            lines = governance.summary_lines(demo.governance, story)
+            w("  governance   " + "\n               ".join(lines))
+            target = cat.ALERT_CHANNEL["target"]
+            w(f"               {demo.emails} emails to {target} (kept in memory while seeding)")
 
     def _summary(self, story: Story, report: SeedReport, seconds: float) -> None:
         w = self.stdout.write

@@ -39,9 +39,19 @@ def features(sc: Scenario) -> tuple[FeatureInfo, ...]:
     return tuple(FeatureInfo(name, kind, roles.get(name, "input")) for name, kind in kinds(sc).items())
 
 
-def window_input(sc: Scenario, *, model: ModelInfo = MODEL, labels: bool = True, **extra: Any) -> WindowInput:
+def window_input(
+    sc: Scenario, *, model: ModelInfo = MODEL, labels: bool = True, identifier: bool = False, **extra: Any
+) -> WindowInput:
+    """`identifier=True` adds a hashed `customer_id` (one value per row) the way ingestion treats it:
+    profiled, but kept out of the label sketches; the reference's label summary is built with every
+    profiled feature, as profiles cached before identifiers were left out were."""
     ref_cols, cur_cols = columns(sc.reference), columns(sc.current)
-    spec = spec_from_reference(ref_cols, kinds(sc), scores=sc.reference.score)
+    feature_kinds = kinds(sc)
+    if identifier:
+        ref_cols["customer_id"] = np.array([f"r{i:06d}" for i in range(sc.reference.n)], dtype=object)
+        cur_cols["customer_id"] = np.array([f"c{i:06d}" for i in range(sc.current.n)], dtype=object)
+        feature_kinds = {"customer_id": "categorical", **feature_kinds}
+    spec = spec_from_reference(ref_cols, feature_kinds, scores=sc.reference.score)
     reference = sketch_rows(
         ref_cols, spec, scores=sc.reference.score, predictions=sc.reference.prediction, reservoir_size=5_000
     )
@@ -70,7 +80,7 @@ def window_input(sc: Scenario, *, model: ModelInfo = MODEL, labels: bool = True,
                 predictions=cur.prediction[rows],
                 labels=cur.y[rows],
                 scores=cur.score[rows],
-                features={k: list(v) for k, v in part.items()},
+                features={k: list(v) for k, v in part.items() if k != "customer_id"},
                 seed=h,
             )
         )
@@ -83,9 +93,12 @@ def window_input(sc: Scenario, *, model: ModelInfo = MODEL, labels: bool = True,
         codes=codes,
         bins={b.name: bin_count(b) for b in spec.features},
     )
+    infos = features(sc)
+    if identifier:
+        infos = (FeatureInfo("customer_id", "categorical"), *infos)
     return WindowInput(
         spec=spec,
-        features=features(sc),
+        features=infos,
         model=model,
         current=merge_sketches(hours, reservoir_size=5_000),
         reference=reference,

@@ -6,6 +6,7 @@ import pytest
 
 from drift.engine import drift
 from drift.engine.context import FeatureInfo, ModelInfo, WindowInput
+from drift.narratives import narrate
 from drift.profiles import merge_sketches, sketch_rows, spec_from_reference
 from tests.drift.engine.support import scenario_input
 
@@ -218,3 +219,115 @@ def test_a_change_confined_to_one_segment_is_located():
     assert entry["drifted"]
     (segments,) = entry["segments"]
     assert segments["by"] == "region" and segments["concentrated_in"] == "south"
+
+
+# --- small windows --------------------------------------------------------------------------------
+
+
+def test_a_window_too_small_to_test_flags_nothing_and_says_why():
+    rng = np.random.default_rng(8)
+    reference = {
+        "x": rng.normal(0, 1, 5_000),
+        "region": rng.choice(["north", "south", "east"], 5_000).astype(object),
+        "flag": (rng.random(5_000) < 0.3).astype(object),
+    }
+    # 36 rows from an hour whose mix differs a little from the day's, as a short window's does.
+    current = {
+        "x": rng.normal(0.6, 1, 36),
+        "region": rng.choice(["north", "south", "east"], 36, p=[0.6, 0.2, 0.2]).astype(object),
+        "flag": (rng.random(36) < 0.5).astype(object),
+    }
+    kinds = {"x": "numeric", "region": "categorical", "flag": "boolean"}
+
+    out = drift.data_drift(edge_input(reference, current, kinds))
+
+    entries = by_feature(out)
+    assert out["drifted_features"] == [] and out["testable_features"] == 0 and out["share_drifted"] is None
+    for name in kinds:
+        assert not entries[name]["testable"]
+        assert (
+            f"not testable, too few rows (36 non-null values in this window; {drift.MIN_TEST_ROWS} are"
+            in (entries[name]["explanation"])
+        )
+
+
+def test_share_drifted_counts_only_the_features_that_could_be_tested():
+    rng = np.random.default_rng(9)
+    reference = {"x": rng.normal(0, 1, 4_000), "sparse": rng.normal(0, 1, 4_000)}
+    sparse = np.full(400, np.nan)
+    sparse[:40] = rng.normal(0, 1, 40)  # 40 values: too few to test
+    current = {"x": rng.normal(1.0, 1, 400), "sparse": sparse}
+
+    out = drift.data_drift(edge_input(reference, current, {"x": "numeric", "sparse": "numeric"}))
+
+    assert out["drifted_features"] == ["x"]
+    assert out["testable_features"] == 1 and out["share_drifted"] == 1.0
+
+
+def test_sparse_categories_are_pooled_before_the_chi_square_test():
+    reference = {"plan": np.array(["a"] * 6_000 + ["b"] * 3_950 + ["c"] * 50, dtype=object)}
+    # Three rows of the rare plan "c" where 0.8 are expected: alone, a chi-square p of ~0.02.
+    current = {"plan": np.array(["a"] * 90 + ["b"] * 57 + ["c"] * 3, dtype=object)}
+
+    entry = by_feature(drift.data_drift(edge_input(reference, current, {"plan": "categorical"})))["plan"]
+
+    assert entry["testable"] and entry["method"] == "chi_square"
+    assert entry["p_value"] > 0.5  # "c" pooled with "b": the two plans' joint share did not move
+    assert not entry["drifted"]
+
+
+def test_a_sparse_two_by_two_table_gets_fishers_exact_test():
+    from scipy import stats
+
+    reference = {"flag": np.array([True] * 100 + [False] * 9_900, dtype=object)}
+    current = {"flag": np.array([True] * 4 + [False] * 116, dtype=object)}
+
+    entry = by_feature(drift.data_drift(edge_input(reference, current, {"flag": "boolean"})))["flag"]
+
+    expected = stats.fisher_exact([[9_900, 100], [116, 4]]).pvalue
+    assert entry["method"] == "fisher_exact"
+    assert entry["p_value"] == pytest.approx(expected)
+
+
+# --- where a change comes from ------------------------------------------------------------------------
+
+INCOME = {"new": 30_000.0, "existing": 45_000.0, "premium": 90_000.0}
+
+
+def _customers(rng: np.random.Generator, n: int, shares: list[float]) -> dict:
+    segment = rng.choice(list(INCOME), n, p=shares).astype(object)
+    income = np.array([rng.normal(INCOME[s], 0.25 * INCOME[s]) for s in segment])
+    return {"income": income, "customer_segment": segment}
+
+
+def test_a_rising_share_of_new_customers_is_told_as_the_mix_not_as_noise_in_a_small_segment():
+    # Income falls because new customers (who earn less) went from 30 % to 42 % of requests; inside
+    # each segment nothing changed, but the small premium segment's noise is the largest effect.
+    rng = np.random.default_rng(0)
+    reference = _customers(rng, 20_000, [0.30, 0.62, 0.08])
+    current = _customers(rng, 3_000, [0.42, 0.51, 0.07])
+    spec = spec_from_reference(reference, {"income": "numeric", "customer_segment": "categorical"})
+    inp = WindowInput(
+        spec=spec,
+        features=(
+            FeatureInfo("income", "numeric"),
+            FeatureInfo("customer_segment", "categorical", "segment"),
+        ),
+        model=ModelInfo("regression"),
+        current=sketch_rows(current, spec, reservoir_size=5_000),
+        reference=sketch_rows(reference, spec, reservoir_size=5_000),
+    )
+
+    out = drift.data_drift(inp)
+
+    (segments,) = by_feature(out)["income"]["segments"]
+    premium = next(s for s in segments["segments"] if s["value"] == "premium")
+    assert premium["effect"] == max(s["effect"] for s in segments["segments"])  # the noise is there
+    assert segments["concentrated_in"] is None and not premium["significant"]
+    assert segments["mix"]["moved"] and segments["mix_explains"]
+    assert segments["mix"]["value"] == "new"
+    assert segments["mix"]["reference_share"] == pytest.approx(0.30, abs=0.02)
+    assert segments["mix"]["current_share"] == pytest.approx(0.42, abs=0.02)
+    text = narrate({"data_drift": out})
+    assert "premium" not in text
+    assert "Most of the change in income comes from that shift in customer segment." in text

@@ -76,6 +76,67 @@ def test_it_names_the_segment_where_the_change_concentrates():
     assert "The change in income concentrates in region = south (30% of requests)." in text
 
 
+def _mix_segments(*, explains: bool, concentrated_in=None):
+    return [
+        {
+            "by": "customer_segment",
+            "concentrated_in": concentrated_in,
+            "mix": {
+                "moved": True,
+                "value": "new",
+                "reference_share": 0.30,
+                "current_share": 0.42,
+                "explained": 0.8 if explains else 0.1,
+            },
+            "mix_explains": explains,
+            "segments": [
+                {"value": "new", "share": 0.42, "effect": 0.2, "significant": True},
+                {"value": "premium", "share": 0.08, "effect": 0.4, "significant": False},
+            ],
+        }
+    ]
+
+
+def test_a_change_that_comes_from_the_segment_mix_names_the_segment_whose_share_moved():
+    income = numeric("income", 44_000, 41_800, segments=_mix_segments(explains=True))
+    loans = numeric("loan_amount", 12_500, 11_900, segments=_mix_segments(explains=True), effect=0.4)
+
+    text = narrate(drift(income, loans))
+
+    assert (
+        "Most of the change in income comes from the mix: customer segment 'new' rose from 30% to 42% "
+        "of requests." in text
+    )
+    assert "Most of the change in loan amount comes from that shift in customer segment." in text
+    assert "concentrates" not in text
+
+
+def test_a_segment_mix_that_moved_is_told_once_even_when_it_explains_little():
+    segments = _mix_segments(explains=False, concentrated_in="new")
+    text = narrate(drift(numeric("income", 44_000, 41_800, segments=segments)))
+
+    assert "The change in income concentrates in customer segment = new (42% of requests)." in text
+    assert text.endswith("Customer segment 'new' rose from 30% to 42% of requests.")
+
+
+def test_the_count_of_drifted_features_says_how_many_could_be_tested():
+    untestable = {
+        "feature": "age",
+        "type": "numeric",
+        "drifted": False,
+        "testable": False,
+        "explanation": "age: not testable, too few rows (36 non-null values in this window; 100 are needed).",
+    }
+    features = [numeric("income", 100.0, 120.0), numeric("debt", 1.0, 1.5), untestable]
+
+    assert narrate(drift(*features)).startswith(
+        "Income and debt changed against the reference (2 of 2 testable features)."
+    )
+    assert narrate(drift(untestable)) == (
+        "This window is too small to compare with the reference: no feature has enough values to test."
+    )
+
+
 def test_the_largest_changes_come_first_and_at_most_three_are_detailed():
     features = [numeric(f"f{i}", 100.0, 100.0 + i, effect=0.1 * i) for i in range(1, 6)]
 

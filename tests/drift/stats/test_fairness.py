@@ -135,3 +135,32 @@ def test_sensitive_combinations_respects_max_order():
     three = sensitive_combinations(cols, max_order=3)
     assert three["a & b & c"].tolist() == ["1 & x & p", "2 & y & q"]
     assert len(three) == 7
+
+
+@pytest.mark.parametrize("reference_groups", [None, {"g": "a"}])
+def test_a_window_too_small_for_any_group_is_too_small_to_judge_not_an_error(reference_groups):
+    rng = np.random.default_rng(5)
+    pred = rng.integers(0, 2, 12)
+    y = rng.integers(0, 2, 12)
+    groups = {"g": np.array(["a", "b", "c"] * 4), "h": np.array(["x", "y"] * 6)}
+
+    reports = fairness_report(
+        pred, groups, y, rng.random(12), reference_groups=reference_groups, n_resamples=20, four_fifths=True
+    )
+
+    assert [r.attribute for r in reports] == ["g", "h", "g & h"]
+    for r in reports:
+        assert r.demographic_parity_difference.value is None
+        assert r.demographic_parity_difference.reason.startswith("too small to judge")
+        assert r.equalized_odds_difference.value is None and r.four_fifths_passed is None
+        assert all(g.selection_rate is None and g.reason.startswith("too small") for g in r.groups)
+
+
+def test_a_reference_group_alone_gives_a_reason_not_an_error():
+    pred = np.array([1, 0] * 40)
+    group = np.array(["a"] * 70 + ["b"] * 10)  # only the reference group is large enough
+
+    (r,) = fairness_report(pred, {"g": group}, reference_groups={"g": "a"}, n_resamples=20)
+
+    assert r.demographic_parity_difference.value is None
+    assert r.demographic_parity_difference.reason == "fewer than two groups large enough to judge"

@@ -133,4 +133,66 @@ def test_a_traffic_drop_or_flood_alerts():
     drop, flood = volume_check(history, 700), volume_check(history, 1_400)
     assert drop.status == flood.status == "alert"
     assert "below" in drop.reason and "above" in flood.reason
-    assert volume_check([], 10).reason == "no history yet"
+
+
+def test_the_first_windows_are_not_judged_and_say_why():
+    for history in ([], [1_000] * 6):
+        check = volume_check(history, 10)
+        assert check.status == "ok" and check.rule == "none"
+        assert check.reason == (
+            f"not judged yet: the volume limits need 7 earlier windows ({len(history)} so far)"
+        )
+
+
+WEEKDAY = np.array([1.08, 1.1, 1.06, 1.04, 1.0, 0.7, 0.52])  # Monday ... Sunday
+
+
+def weekly_traffic(days: int, *, seed: int, per_day: float = 2_500, wobble: float = 0.04) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    level = per_day * WEEKDAY[np.arange(days) % 7] / WEEKDAY.mean()
+    return rng.poisson(level * rng.gamma(1 / wobble**2, wobble**2, days))
+
+
+def test_quiet_weeks_with_a_weekly_rhythm_stay_quiet_and_a_halved_day_alerts():
+    totals = weekly_traffic(28 + 70, seed=11)
+    quiet, halved = [], []
+    for t in range(28, totals.size):  # ten weeks, each judged on the four weeks before it
+        days = list(range(t - 28, t))
+        quiet.append(volume_check(totals[t - 28 : t], totals[t], history_days=days, day=t))
+        halved.append(volume_check(totals[t - 28 : t], totals[t] // 2, history_days=days, day=t))
+
+    assert [c.status for c in quiet].count("alert") == 0
+    assert {c.rule for c in quiet} == {"volume_weekly"}
+    assert all(c.status == "alert" and "below" in c.reason for c in halved)
+    # Sundays are compared with Sundays: their limits sit far below a weekday's.
+    assert quiet[6].upper < quiet[0].lower
+
+
+def test_before_three_weeks_the_weekly_rhythm_stays_inside_the_limits():
+    totals = weekly_traffic(21 + 70, seed=12)
+    checks = [
+        volume_check(totals[t - 20 : t], totals[t], history_days=list(range(t - 20, t)), day=t)
+        for t in range(20, totals.size)
+    ]  # twenty earlier windows: two of each weekday, not yet three
+
+    assert {c.rule for c in checks} == {"volume"}
+    assert [c.status for c in checks].count("alert") == 0
+
+
+def test_a_fault_in_the_history_neither_alerts_again_nor_becomes_the_normal():
+    totals = weekly_traffic(35, seed=13)
+    history = totals[:28].copy()
+    history[21] //= 5  # a bad day three weeks after the start, same weekday as day 35
+    days = list(range(28))
+
+    assert volume_check(history, totals[28], history_days=days, day=28).status == "ok"
+    assert volume_check(history, totals[28] // 2, history_days=days, day=28).status == "alert"
+
+
+def test_after_a_promotion_the_limits_follow_the_new_volume_within_days():
+    rng = np.random.default_rng(14)
+    canary, production = rng.poisson(250, 7), rng.poisson(2_700, 10)
+    history = np.r_[canary, production[:4]]
+
+    assert volume_check(np.r_[canary], production[0]).status == "alert"  # ten times the traffic
+    assert volume_check(history, production[4]).status == "ok"

@@ -1,0 +1,5 @@
+/* Portfolio: draw each model's trend sparkline. */
+(function () {
+  "use strict";
+  window.Driftwatch.drawAll(document);
+})();
