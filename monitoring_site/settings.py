@@ -218,6 +218,13 @@ SPECTACULAR_SETTINGS = {
         "ChannelKindEnum": "governance.models.ChannelKind",
         "TimelineKindEnum": "governance.models.TimelineKind",
         "ServingModeEnum": "governance.models.ServingMode",
+        "ExperimentDecisionEnum": "drift.models.experiments.Decision",
+        "ExperimentModeEnum": "drift.models.experiments.ExperimentMode",
+        "PostmortemStatusEnum": "governance.models.postmortems.PostmortemStatus",
+        "DrillStatusEnum": "governance.models.drills.DrillStatus",
+        "RetrainingStatusEnum": "governance.models.retraining.RetrainingStatus",
+        "ActionItemStatusEnum": "governance.models.postmortems.ActionItemStatus",
+        "ImprovementTaskStatusEnum": "governance.models.annotations.TaskStatus",
     },
 }
 
