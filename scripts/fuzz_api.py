@@ -385,7 +385,8 @@ def schemathesis(
     if only:
         cmd += ["--include-path-regex", only]
     log(f"schemathesis as the {label}")
-    answer = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    # Run from the report's directory: schemathesis keeps a cache (.schemathesis/) where it runs.
+    answer = subprocess.run(cmd, cwd=report.parent, capture_output=True, text=True, timeout=timeout)
     output = answer.stdout + answer.stderr
     cases, failures = count_cases(output)
     if answer.returncode and not failures:

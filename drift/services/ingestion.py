@@ -22,12 +22,11 @@ from drift.models import (
     ModelVersion,
     MonitoredModel,
     Outcome,
-    PredictionLog,
 )
 from drift.selectors import schema_for, version_for
 from drift.services.labels import labels_record
 from drift.services.profiles import profiles_record
-from drift.services.writers import existing_record_ids, insert_predictions
+from drift.services.writers import existing_record_ids, insert_predictions, stored_predictions
 from drift.validation import (
     MAX_ID_LENGTH,
     check_predictions,
@@ -348,11 +347,7 @@ def outcomes_ingest(
     future = timedelta(minutes=settings.DRIFTWATCH["FUTURE_TOLERANCE_MINUTES"])
     parsed = [_check_outcome(rec, now, future) for rec in records]
     ids = [pid for pid, _, _, errs in parsed if not errs]
-    known = (
-        dict(PredictionLog.objects.filter(model=model, record_id__in=ids).values_list("record_id", "pk"))
-        if ids
-        else {}
-    )
+    known = stored_predictions(model.pk, ids)
     result = IngestResult()
     valid: dict[int, Outcome] = {}
     for index, (pid, label, observed, errs) in enumerate(parsed):

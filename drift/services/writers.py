@@ -56,31 +56,36 @@ JSONB_VERSION = b"\x01"
 COPY_TYPES = tuple("bytea" if t == "jsonb" else t for t in COLUMN_TYPES)
 
 
-def existing_record_ids(model_id: int, record_ids: Sequence[str]) -> set[str]:
-    """The ids among `record_ids` already stored for the model."""
+def stored_predictions(model_id: int, record_ids: Sequence[str]) -> dict[str, int]:
+    """Record id → primary key of the ids among `record_ids` already stored for the model."""
     if not record_ids:
-        return set()
+        return {}
     if connection.vendor == "postgresql":
         # The ids travel as one JSON text (encoded in C) instead of thousands of bound parameters. As a
         # set-returning function they also make the planner probe the (model, record_id) unique index
         # once per id; with `= ANY(array)` it estimated thousands of matches and scanned the whole table.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT record_id FROM {PredictionLog._meta.db_table} WHERE model_id = %s "
+                f"SELECT record_id, id FROM {PredictionLog._meta.db_table} WHERE model_id = %s "
                 "AND record_id IN (SELECT jsonb_array_elements_text(%s::jsonb))",
                 [model_id, orjson.dumps(list(record_ids)).decode()],
             )
-            return {row[0] for row in cursor.fetchall()}
-    found: set[str] = set()
+            return dict(cursor.fetchall())
+    found: dict[str, int] = {}
     # Chunks keep SQLite under its bound-parameter limit.
     for start in range(0, len(record_ids), 5000):
         chunk = record_ids[start : start + 5000]
         found.update(
             PredictionLog.objects.filter(model_id=model_id, record_id__in=chunk).values_list(
-                "record_id", flat=True
+                "record_id", "pk"
             )
         )
     return found
+
+
+def existing_record_ids(model_id: int, record_ids: Sequence[str]) -> set[str]:
+    """The ids among `record_ids` already stored for the model."""
+    return set(stored_predictions(model_id, record_ids))
 
 
 def _jsonb(value: Any) -> bytes | None:

@@ -44,7 +44,7 @@ def test_a_reference_upload_succeeds_while_the_broker_is_down(api, alice, credit
 
 
 def test_an_analysis_requested_while_the_broker_is_down_waits_for_the_dispatcher(
-    api, alice, credit_v1, monkeypatch
+    api, alice, credit_v1, monkeypatch, eager_celery
 ):
     from drift.services.analysis_dispatch import analyses_dispatch
     from drift.services.reference import reference_upload
