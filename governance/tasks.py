@@ -71,3 +71,10 @@ def incidents_escalate() -> int:
     from governance.services.incidents import incidents_escalate as escalate
 
     return escalate()
+
+
+@shared_task
+def deliveries_resend() -> int:
+    from governance.services.notifications import deliveries_resend as resend
+
+    return resend()

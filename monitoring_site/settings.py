@@ -246,6 +246,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "holdout-evaluate": {"task": "drift.tasks.holdout_evaluate", "schedule": 24 * 3600.0},
     # Escalates incidents nobody acknowledged within their escalation step's minutes.
     "incidents-escalate": {"task": "governance.tasks.incidents_escalate", "schedule": 60.0},
+    # Re-sends notifications whose task message was lost (a broker outage when they were created).
+    "deliveries-resend": {"task": "governance.tasks.deliveries_resend", "schedule": 300.0},
     # Looks at each running experiment (at most every 15 minutes) and applies its stopping rules.
     "experiments-evaluate": {"task": "drift.tasks.experiments_evaluate", "schedule": 900.0},
 }

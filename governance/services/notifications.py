@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -45,6 +46,7 @@ from governance.notifications import (
 )
 from governance.policies import severity_rank
 from governance.services.audit import Actor, audit_record
+from monitoring_site.broker import send_each
 from monitoring_site.errors import ApplicationError
 
 DEFAULT_TIMEOUT_SECONDS = 10
@@ -179,8 +181,28 @@ def notify(
         from governance.tasks import notification_deliver
 
         ids = [d.pk for d in created]
-        transaction.on_commit(lambda: [notification_deliver.delay(pk) for pk in ids])
+        # A broker outage must not fail the change that notifies: unsent deliveries stay pending and
+        # `deliveries_resend` picks them up.
+        transaction.on_commit(lambda: send_each(notification_deliver, ids))
     return created
+
+
+# A delivery still untried after this long lost its task message (the broker was down, or restarted).
+RESEND_AFTER = timedelta(minutes=5)
+
+
+def deliveries_resend(*, now: datetime | None = None) -> int:
+    """Send again the pending deliveries nobody has tried yet; returns how many were sent."""
+    from governance.tasks import notification_deliver
+
+    cutoff = (now or timezone.now()) - RESEND_AFTER
+    ids = list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, attempts=0, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    unsent = send_each(notification_deliver, ids)
+    return len(ids) - len(unsent)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -30,6 +30,7 @@ from governance.notifications import TransientDeliveryError, webhook_headers
 from governance.services.audit import Actor, audit_record
 from governance.services.notifications import DeliveryRefused, http_post, new_webhook_secret
 from monitoring_site.auth import is_integration
+from monitoring_site.broker import send_on_commit
 from monitoring_site.errors import ApplicationError
 
 R = RetrainingStatus
@@ -195,7 +196,8 @@ def retraining_request_transition(
         request.call_status = PipelineCall.PENDING
         from governance.tasks import retraining_pipeline_call
 
-        transaction.on_commit(lambda: retraining_pipeline_call.delay(request.pk))
+        # Left pending when the broker is down; the request still records the decision.
+        send_on_commit(retraining_pipeline_call, request.pk)
     request.save()
     audit_record(
         actor=actor,

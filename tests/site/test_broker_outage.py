@@ -81,3 +81,32 @@ def test_sending_stops_at_the_first_refusal(monkeypatch):
     assert send(Task(), 1) is True
     assert send_each(Task(), [1, 2, 3, 4]) == [2, 3, 4]
     assert calls == [1, 1, 2]
+
+
+def test_a_serving_mode_change_succeeds_while_the_broker_is_down_and_its_notice_is_sent_later(
+    alice, credit_model, monkeypatch, django_capture_on_commit_callbacks, eager_celery
+):
+    from django.core import mail
+    from django.utils import timezone
+
+    from governance.models import Delivery
+    from governance.services.audit import Actor
+    from governance.services.gate import serving_mode_set
+    from governance.services.notifications import RESEND_AFTER, channel_create, deliveries_resend
+
+    channel_create(
+        model=credit_model, name="ops", kind="email", target="ops@example.com", actor=Actor.of(alice)
+    )
+    monkeypatch.setattr("governance.tasks.notification_deliver.delay", refuse)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        state = serving_mode_set(model=credit_model, mode="paused", reason="odd traffic", by=alice)
+
+    assert state.mode == "paused"
+    delivery = Delivery.objects.get(channel__model=credit_model)
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+
+    monkeypatch.undo()
+    assert deliveries_resend(now=timezone.now() + RESEND_AFTER * 2) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "sent" and len(mail.outbox) == 1
