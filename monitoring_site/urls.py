@@ -8,6 +8,7 @@ from monitoring_site.api import api_not_found
 
 urlpatterns = [
     path("", include("drift.urls")),
+    path("", include("governance.urls")),
     path(
         "login/",
         auth_views.LoginView.as_view(next_page="drift:portfolio", redirect_authenticated_user=True),
