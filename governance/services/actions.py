@@ -1,5 +1,7 @@
 """What a firing rule does at the start of a breach: notify, mitigate, open an incident, ask for work."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -121,6 +123,134 @@ def _schedule_holdout(request: ActionRequest) -> None:
     transaction.on_commit(holdout_evaluate.delay)
 
 
+@dataclass(frozen=True)
+class _Firing:
+    """One firing rule at the start of a breach, and whether it happens inside a drill."""
+
+    policy: Policy
+    pv: PolicyVersion
+    rule: dict[str, Any]
+    verdict: RuleVerdict
+    run: AnalysisRun
+    results: dict[str, Any]
+    event: DriftEvent | None
+    drill: Drill | None
+    why: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.policy(self.policy.pk)
+
+
+def _notify(f: _Firing, action: dict[str, Any]) -> str | None:
+    # With an event, its opening is the announcement; without one, the breach itself is.
+    if f.event is not None:
+        return None
+    model, policy, verdict = f.policy.model, f.policy, f.verdict
+    if f.drill is None:
+        topic, title, text = (
+            f"breach:{policy.pk}:{verdict.rule_key}:{f.run.pk}",
+            f"{model.slug}: {describe(f.rule)}",
+            f"Breach of {f.why}.",
+        )
+        dedup, link = f"breach-{policy.pk}-{verdict.rule_key}", f"/api/v1/analyses/{f.run.pk}/"
+        details: dict[str, Any] = {"run": f.run.pk, "value": verdict.value, "threshold": verdict.threshold}
+    else:
+        topic, title, text = (
+            f"drill:{f.drill.pk}:breach:{policy.pk}:{verdict.rule_key}",
+            f"[DRILL] {model.slug}: {describe(f.rule)}",
+            f"Drill #{f.drill.pk}: breach of {f.why}.",
+        )
+        dedup, link = f"drill-{f.drill.pk}", f"/api/v1/drills/{f.drill.pk}/"
+        details = {"drill": f.drill.pk, "run": f.run.pk, "value": verdict.value}
+    notify(
+        model=model,
+        message=Message(
+            topic=topic,
+            kind="breach",
+            title=title,
+            text=text,
+            severity=verdict.severity,
+            model=model.slug,
+            status="breached",
+            dedup_key=dedup,
+            link=link,
+            at=timezone.now().isoformat(),
+            details=details,
+        ),
+    )
+    return "notified" if f.drill is None else "notified (drill)"
+
+
+def _serving_mode(f: _Firing, action: dict[str, Any]) -> str | None:
+    mode = action["mode"]
+    if f.event is not None:
+        snapshot = _snapshot(run=f.run, results=f.results, rule=f.rule, verdict=f.verdict, pv=f.pv)
+        drift_event_snapshot(event=f.event, snapshot=snapshot, actor=f.actor)
+    if f.drill is not None:
+        moved = drill_gate_tighten(drill=f.drill, mode=mode, reason=f.why, actor=f.actor)
+        return f"drill gate → {mode}" if moved else f"drill gate already at least {mode}"
+    _, changed = serving_mode_tighten(
+        model=f.policy.model,
+        mode=mode,
+        reason=f.why,
+        actor=f.actor,
+        events=[f.event] if f.event else [],
+        severity=f.verdict.severity,
+    )
+    return f"serving mode → {mode}" if changed else f"serving mode already at least {mode}"
+
+
+def _open_incident(f: _Firing, action: dict[str, Any]) -> str | None:
+    if f.drill is not None:
+        return f"would open an incident ({action['severity']})"
+    event = f.event
+    if (
+        event is not None
+        and Incident.objects.filter(events=event).exclude(status=IncidentStatus.RESOLVED).exists()
+    ):
+        return None
+    runbook = f.policy.runbook
+    incident = incident_open(
+        model=f.policy.model,
+        title=describe(f.rule),
+        severity=action["severity"],
+        actor=f.actor,
+        summary=f"Opened automatically by {f.why}.",
+        events=[event] if event else [],
+        runbook=runbook if runbook and runbook.is_active else None,
+    )
+    return f"opened incident #{incident.pk} ({incident.severity})"
+
+
+def _request_retraining(f: _Firing, action: dict[str, Any]) -> str | None:
+    if f.drill is not None:
+        return "would request retraining"
+    made = _retraining(
+        policy=f.policy, event=f.event, run=f.run, actor=f.actor, note=action.get("note", ""), why=f.why
+    )
+    return "requested retraining" if made else None
+
+
+def _schedule_holdout_action(f: _Firing, action: dict[str, Any]) -> str | None:
+    if f.drill is not None:
+        return "would schedule a holdout evaluation"
+    request = _request(RequestKind.HOLDOUT, policy=f.policy, event=f.event, run=f.run, actor=f.actor)
+    if request is None:
+        return None
+    _schedule_holdout(request)
+    return "scheduled a holdout evaluation"
+
+
+_ACTIONS: dict[str, Callable[[_Firing, dict[str, Any]], str | None]] = {
+    "notify": _notify,
+    "serving_mode": _serving_mode,
+    "open_incident": _open_incident,
+    "request_retraining": _request_retraining,
+    "schedule_holdout": _schedule_holdout_action,
+}
+
+
 def policy_actions_apply(
     *,
     policy: Policy,
@@ -133,130 +263,17 @@ def policy_actions_apply(
     drill: Drill | None = None,
 ) -> list[str]:
     """Run a firing rule's actions at the start of a breach; what was done, in words. In a drill, only
-    the drill's own gate moves and the rest is recorded as what would have happened."""
-    actor, model, done = Actor.policy(policy.pk), policy.model, []
+    the drill's own gate moves, notifications go out marked [DRILL], and the rest is recorded as what
+    would have happened."""
     why = f"policy '{policy.name}' v{pv.number}: {describe(rule)} (observed {verdict.value})"
+    firing = _Firing(policy, pv, rule, verdict, run, results, event, drill, why)
+    done = []
+    for action in verdict.actions:
+        handler = _ACTIONS.get(action["type"])  # "open_event" is the caller's: the event exists by now
+        if handler is not None and (what := handler(firing, action)) is not None:
+            done.append(what)
+    if event is not None and done:
+        drift_event_note_action(event=event, text="; ".join(done), actor=firing.actor)
     if drill is not None:
-        return _drill_actions(drill, policy, pv, rule, verdict, run, results, event, why)
-    for action in verdict.actions:
-        kind = action["type"]
-        if kind == "notify" and event is None:
-            # With an event, its opening is the announcement; without one, the breach itself is.
-            notify(
-                model=model,
-                message=Message(
-                    topic=f"breach:{policy.pk}:{verdict.rule_key}:{run.pk}",
-                    kind="breach",
-                    title=f"{model.slug}: {describe(rule)}",
-                    text=f"Breach of {why}.",
-                    severity=verdict.severity,
-                    model=model.slug,
-                    status="breached",
-                    dedup_key=f"breach-{policy.pk}-{verdict.rule_key}",
-                    link=f"/api/v1/analyses/{run.pk}/",
-                    at=timezone.now().isoformat(),
-                    details={"run": run.pk, "value": verdict.value, "threshold": verdict.threshold},
-                ),
-            )
-            done.append("notified")
-        elif kind == "serving_mode":
-            if event is not None:
-                drift_event_snapshot(
-                    event=event,
-                    snapshot=_snapshot(run=run, results=results, rule=rule, verdict=verdict, pv=pv),
-                    actor=actor,
-                )
-            _, changed = serving_mode_tighten(
-                model=model,
-                mode=action["mode"],
-                reason=why,
-                actor=actor,
-                events=[event] if event else [],
-                severity=verdict.severity,
-            )
-            done.append(
-                f"serving mode → {action['mode']}"
-                if changed
-                else f"serving mode already at least {action['mode']}"
-            )
-        elif kind == "open_incident":
-            has_open = (
-                event is not None
-                and Incident.objects.filter(events=event).exclude(status=IncidentStatus.RESOLVED).exists()
-            )
-            if not has_open:
-                incident = incident_open(
-                    model=model,
-                    title=describe(rule),
-                    severity=action["severity"],
-                    actor=actor,
-                    summary=f"Opened automatically by {why}.",
-                    events=[event] if event else [],
-                    runbook=policy.runbook if policy.runbook and policy.runbook.is_active else None,
-                )
-                done.append(f"opened incident #{incident.pk} ({incident.severity})")
-        elif kind == "request_retraining":
-            if _retraining(
-                policy=policy, event=event, run=run, actor=actor, note=action.get("note", ""), why=why
-            ):
-                done.append("requested retraining")
-        elif kind == "schedule_holdout":
-            request = _request(RequestKind.HOLDOUT, policy=policy, event=event, run=run, actor=actor)
-            if request is not None:
-                _schedule_holdout(request)
-                done.append("scheduled a holdout evaluation")
-    if event is not None and done:
-        drift_event_note_action(event=event, text="; ".join(done), actor=actor)
-    return done
-
-
-def _drill_actions(
-    drill: Drill,
-    policy: Policy,
-    pv: PolicyVersion,
-    rule: dict[str, Any],
-    verdict: RuleVerdict,
-    run: AnalysisRun,
-    results: dict[str, Any],
-    event: DriftEvent | None,
-    why: str,
-) -> list[str]:
-    """Drill mode: the drill's gate moves, notifications go out marked [DRILL], the rest is only noted."""
-    actor, model, done = Actor.policy(policy.pk), policy.model, []
-    for action in verdict.actions:
-        kind = action["type"]
-        if kind == "notify" and event is None:
-            notify(
-                model=model,
-                message=Message(
-                    topic=f"drill:{drill.pk}:breach:{policy.pk}:{verdict.rule_key}",
-                    kind="breach",
-                    title=f"[DRILL] {model.slug}: {describe(rule)}",
-                    text=f"Drill #{drill.pk}: breach of {why}.",
-                    severity=verdict.severity,
-                    model=model.slug,
-                    status="breached",
-                    dedup_key=f"drill-{drill.pk}",
-                    link=f"/api/v1/drills/{drill.pk}/",
-                    at=timezone.now().isoformat(),
-                    details={"drill": drill.pk, "run": run.pk, "value": verdict.value},
-                ),
-            )
-            done.append("notified (drill)")
-        elif kind == "serving_mode":
-            if event is not None:
-                snapshot = _snapshot(run=run, results=results, rule=rule, verdict=verdict, pv=pv)
-                drift_event_snapshot(event=event, snapshot=snapshot, actor=actor)
-            moved = drill_gate_tighten(drill=drill, mode=action["mode"], reason=why, actor=actor)
-            mode = action["mode"]
-            done.append(f"drill gate → {mode}" if moved else f"drill gate already at least {mode}")
-        elif kind == "open_incident":
-            done.append(f"would open an incident ({action['severity']})")
-        elif kind == "request_retraining":
-            done.append("would request retraining")
-        elif kind == "schedule_holdout":
-            done.append("would schedule a holdout evaluation")
-    if event is not None and done:
-        drift_event_note_action(event=event, text="; ".join(done), actor=actor)
-    drill_note_actions(drill=drill, event=event, done=done)
+        drill_note_actions(drill=drill, event=event, done=done)
     return done
