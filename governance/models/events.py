@@ -53,7 +53,9 @@ class DriftEvent(models.Model):
         "governance.Drill",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        # RESTRICT, not PROTECT: a drill with events cannot be deleted alone, but deleting its model
+        # takes the drill and its events together.
+        on_delete=models.RESTRICT,
         related_name="events",
         help_text="Set for an event a drill's synthetic telemetry raised (never behind the real gate).",
     )

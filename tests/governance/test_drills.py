@@ -246,3 +246,17 @@ def test_a_drills_events_are_announced_marked_as_a_drill(model, start, alice):
     assert [m.subject for m in mail.outbox] == [
         "[Driftwatch critical] [DRILL] scenario: data_drift.feature.num_0 flagged by the engine"
     ]
+
+
+def test_a_drilled_model_can_be_deleted_but_a_drill_with_events_cannot_alone(model, start):
+    from django.db.models import RestrictedError
+
+    drill = start(model, magnitude=1.0)
+    assert DriftEvent.objects.filter(drill=drill).exists()
+
+    with pytest.raises(RestrictedError):
+        drill.delete()  # its events are the drill's evidence
+
+    model.delete()
+
+    assert not Drill.objects.exists() and not DriftEvent.objects.exists()
