@@ -140,7 +140,10 @@ class VersionDetailView(APIView):
         mv = version_for(model_for(request.user, slug), version)
         data = s.VersionStageSerializer(data=_body(request))
         data.is_valid(raise_exception=True)
-        registry.version_set_stage(version=mv, changed_by=request.user, **data.validated_data)
+        # Imported here: governance builds on drift, and drift's API only borrows this one service.
+        from governance.services.versions import version_stage_change
+
+        version_stage_change(version=mv, by=request.user, **data.validated_data)
         return Response(s.VersionOutSerializer(_version_qs().get(pk=mv.pk)).data)
 
 

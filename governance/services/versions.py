@@ -150,3 +150,27 @@ def version_rollback(
         reason=reason,
         serving_mode=serving_mode,
     )
+
+
+@transaction.atomic
+def version_stage_change(*, version: ModelVersion, stage: str, by: Any, reason: str = "") -> ModelVersion:
+    """Move a version to another stage, on the record. Production goes through `version_promote` (a
+    written reason, the old version archived, people told); the other stages keep the stage history and
+    add an audit entry. Setting the stage a version already has changes nothing."""
+    current = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if current.stage == stage:
+        return current
+    if stage == Stage.PRODUCTION:
+        return version_promote(version=current, by=by, reason=reason)
+    actor = Actor.of(by)
+    moved = version_set_stage(version=current, stage=stage, changed_by=actor.user, reason=reason)
+    audit_record(
+        actor=actor,
+        action="version.stage",
+        obj=moved,
+        model=moved.model,
+        before={"stage": current.stage},
+        after={"stage": moved.stage},
+        reason=reason,
+    )
+    return moved

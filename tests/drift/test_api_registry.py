@@ -201,7 +201,7 @@ def test_moving_a_version_to_production_archives_the_previous_one_on_the_record(
     assert history == [
         (None, "shadow", "alice", "registered"),
         ("shadow", "canary", "alice", "5% of traffic"),
-        ("canary", "production", "alice", "canary held"),
+        ("canary", "production", "alice", "promote: canary held"),
     ]
     old = client.get(VERSIONS + "v1/").json()
     assert old["stage"] == "archived"
@@ -209,6 +209,25 @@ def test_moving_a_version_to_production_archives_the_previous_one_on_the_record(
         "production",
         "replaced by v2",
     )
+
+
+def test_stage_changes_are_audited_and_production_needs_a_reason(api, alice, credit_v1):
+    from governance.models import AuditEntry
+
+    client = api(alice)
+    client.post(VERSIONS, new_version(), format="json")
+
+    canary = client.patch(VERSIONS + "v2/", {"stage": "canary", "reason": "5% of traffic"}, format="json")
+    silent = client.patch(VERSIONS + "v2/", {"stage": "production"}, format="json")
+
+    assert canary.status_code == 200
+    assert_error(silent, 400, field="reason", says="required")
+    assert client.get(VERSIONS + "v2/").json()["stage"] == "canary"
+    entry = AuditEntry.objects.get(action="version.stage")
+    assert (entry.before, entry.after) == ({"stage": "shadow"}, {"stage": "canary"})
+    assert entry.reason == "5% of traffic"
+    client.patch(VERSIONS + "v2/", {"stage": "production", "reason": "canary held"}, format="json")
+    assert AuditEntry.objects.filter(action="version.promote", reason="canary held").count() == 1
 
 
 def test_setting_the_stage_a_version_already_has_writes_no_history(api, alice, credit_v1):
