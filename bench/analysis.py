@@ -377,6 +377,9 @@ from django.core.management import call_command
 from django.db import connection
 import drift.management.commands.analyze
 import drift.tasks, governance.tasks  # a worker imports its tasks (and Celery's machinery) at start
+# ...and, from its first analysis on, what the policies task each analysis triggers imports in its body
+# (~0.08 CPU-s once per process; Evidently's untimed warm-up run pays its lazy imports the same way).
+import celery.app.trace, governance.services.policies
 from _server import cpu_seconds
 connection.ensure_connection()
 backend = [connection.connection.info.backend_pid]

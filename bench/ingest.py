@@ -5,10 +5,12 @@
 What one round does (bench/README.md has the details and the figure we promise):
 
 1. COPY: writes the N rows with psycopg binary COPY, one COPY and one commit per batch of 5,000, into
-   ``bench_copy_fk``: ``LIKE drift_predictionlog INCLUDING ALL`` plus the same foreign keys, so the
-   database does the same work per row as for the real table (columns, defaults, indexes, unique
-   constraint, foreign-key checks). For information it also COPYs into ``bench_copy_nofk``
-   (``LIKE ... INCLUDING ALL`` alone: no foreign keys).
+   ``bench_copy_fk``: the predictions table as it was before partitioning (``LIKE drift_predictionlog
+   INCLUDING ALL`` as one plain table, plus the (model_id, record_id) unique index, an index per
+   foreign-key column and the same foreign keys), so the database does the work per row the service did
+   before migration drift.0007 (columns, defaults, indexes, unique constraint, foreign-key checks), a
+   baseline that stays put across versions. For information it also COPYs into ``bench_copy_nofk``
+   (the same without foreign keys).
 2. API: posts the same N records, pre-encoded as JSON bodies of 5,000 records, from 2 client threads
    with token auth to a real gunicorn on loopback (2 sync workers, DJANGO_DEBUG unset, SSL redirect off,
    ALLOWED_HOSTS=127.0.0.1), each round to its own model, so every round stores exactly N rows.
@@ -206,8 +208,14 @@ def create_copy_tables(url: str) -> None:
                 (TABLE,),
             )
         ]
-        conn.execute(f"CREATE TABLE bench_copy_nofk (LIKE {TABLE} INCLUDING ALL)")
-        conn.execute(f"CREATE TABLE bench_copy_fk (LIKE {TABLE} INCLUDING ALL)")
+        for table in ("bench_copy_nofk", "bench_copy_fk"):
+            conn.execute(f"CREATE TABLE {table} (LIKE {TABLE} INCLUDING ALL)")
+            # The table as it was before partitioning (migration 0007): one plain table whose
+            # (model_id, record_id) unique index makes re-sent ids duplicates, plus an index per
+            # foreign-key column. A fixed baseline, so figures compare across versions.
+            conn.execute(f"ALTER TABLE {table} ADD UNIQUE (model_id, record_id)")
+            conn.execute(f"CREATE INDEX ON {table} (model_id)")
+            conn.execute(f"CREATE INDEX ON {table} (version_id)")
         for definition in fks:
             conn.execute(f"ALTER TABLE bench_copy_fk ADD {definition}")
 
@@ -270,6 +278,7 @@ def run_copy(
                                 jsonb_version + dumps(pred),
                                 *middle,
                                 jsonb_issues,
+                                False,  # is_drill
                             )
                         )
             conn.commit()

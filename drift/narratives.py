@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 MAX_FEATURES = 3
@@ -322,10 +323,25 @@ def _concept(section: Mapping[str, Any]) -> list[str]:
         where = sorted(section.get("drifted_features", []), key=lambda f: -(cond[f].get("effect") or 0))
         tail = f", most of all across {_join([_name(f) for f in where[:2]])}" if where else ""
         out.append(f"Outcomes no longer follow the model's scores as they did on the reference{tail}.")
+        moved = (cond.get("score") or {}).get("effect")
+        if moved:
+            size = f"{100 * moved:.1f}" if moved < 0.1 else f"{100 * moved:.0f}"
+            out.append(f"At the same score, the outcome rate moved by {size} percentage points on average.")
     adwin = (section.get("detectors") or {}).get("adwin") or {}
     if adwin.get("drifts"):
-        out.append(f"The error rate shifted during the window (first at {adwin['first_drift_at']}).")
+        out.append(
+            f"The error rate shifted during the window (first around {_clock(adwin['first_drift_at'])})."
+        )
     return out
+
+
+def _clock(iso: Any) -> str:
+    """'2026-11-20T14:57:03Z' → '14:57 UTC on 20 Nov' (anything else as it came)."""
+    try:
+        when = datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return str(iso)
+    return f"{when:%H:%M} UTC on {when.day} {when:%b}"
 
 
 def _drivers(section: Mapping[str, Any]) -> list[str]:

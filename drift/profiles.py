@@ -78,6 +78,9 @@ class ProfileSpec:
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:16]
 
 
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
 def as_float(values: Sequence[Any] | NDArray[Any]) -> NDArray[np.float64]:
     """Numbers to floats with NaN for null (None), for columns taken from JSON rows."""
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":
@@ -171,8 +174,9 @@ def _reservoir(columns: Mapping[str, Any], n: int, size: int, rng: np.random.Gen
     rows = {}
     for name, values in columns.items():
         picked = [values[i] for i in take] if len(values) else []
-        # NaN cannot go into JSON; it only stands for a missing value here.
-        rows[name] = [None if isinstance(v, float) and v != v else v for v in picked]
+        # NaN cannot go into JSON; it only stands for a missing value here. Only NaN differs from
+        # itself among the values a JSON row holds, so no type check per value is needed.
+        rows[name] = [None if v != v else v for v in picked]
     if "__prediction__" in rows:
         rows["__prediction__"] = [None if v is None else str(v) for v in rows["__prediction__"]]
     return {"seen": n, "rows": rows}
@@ -203,7 +207,8 @@ def sketch_rows(
             features[bins.name] = _numeric_sketch(as_float(values), bins)
             sample_columns[bins.name] = values
         elif bins.kind == "categorical":
-            text = as_text(values).tolist()
+            # Texts and nulls (the usual column) are used as they are, not copied through numpy.
+            text = list(values) if set(map(type, values)) <= _TEXT_TYPES else as_text(values).tolist()
             features[bins.name] = _categorical_sketch(text, bins)
             sample_columns[bins.name] = text
         else:
@@ -236,7 +241,9 @@ def sketch_rows(
     if issues is not None:
         tally: dict[str, dict[str, int]] = {}
         for row in issues:
-            for feature, problem in (row or {}).items():
+            if not row:  # most rows have no issue
+                continue
+            for feature, problem in row.items():
                 tally.setdefault(feature, {}).setdefault(problem, 0)
                 tally[feature][problem] += 1
         out["issues"] = tally

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from drift.models import FeatureSpec, ModelVersion, MonitoredModel, PredictionLog
@@ -68,6 +69,24 @@ def schema_for(version: ModelVersion) -> Schema:
             for s in specs
         )
     )
+
+
+def prediction_of_record(model: MonitoredModel, record_id: str) -> QuerySet[PredictionLog]:
+    """The model's prediction sent with the client's `record_id` (an empty queryset when none).
+
+    On PostgreSQL through the key table (migration 0007), which names the row's id and time: a filter
+    on record_id alone would read every partition's rows of the model."""
+    qs = PredictionLog.objects.filter(model=model)
+    if connection.vendor != "postgresql":
+        return qs.filter(record_id=record_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT prediction_id, "timestamp" FROM drift_predictionkey '
+            "WHERE model_id = %s AND record_id = %s",
+            [model.pk, record_id],
+        )
+        found = cursor.fetchone()
+    return qs.filter(pk=found[0], timestamp=found[1]) if found else qs.none()
 
 
 def predictions_of(

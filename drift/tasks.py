@@ -69,3 +69,22 @@ def experiment_evaluate_task(experiment_id: int) -> int | None:
 
     look = experiment_evaluate(experiment_id=experiment_id)
     return look.number if look else None
+
+
+@shared_task
+def partitions_ensure() -> list[str]:
+    """Beat, daily: PostgreSQL's weekly prediction partitions of the coming weeks (nothing on SQLite)."""
+    from drift.services.partitions import partitions_ensure as ensure
+
+    return ensure()
+
+
+@shared_task
+def raw_data_prune() -> dict | None:
+    """Beat, daily: drop raw predictions older than DRIFTWATCH["RAW_RETENTION_DAYS"] (0: keep them)."""
+    from django.conf import settings
+
+    from drift.services.retention import raw_data_prune as prune
+
+    days = settings.DRIFTWATCH["RAW_RETENTION_DAYS"]
+    return prune(days=days).as_dict() if days > 0 else None

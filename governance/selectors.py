@@ -258,5 +258,10 @@ def incident_for(principal: Any, incident_id: int) -> Incident:
     return incident
 
 
+def incident_history(incident: Incident) -> QuerySet[AuditEntry]:
+    """The incident's audit entries, oldest first (its page's audit trail)."""
+    return AuditEntry.objects.filter(object_type="incident", object_id=str(incident.pk)).order_by("at", "id")
+
+
 def escalation_path_of(model: MonitoredModel) -> QuerySet[EscalationStep]:
     return EscalationStep.objects.filter(model=model).select_related("channel").order_by("level")

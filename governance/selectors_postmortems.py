@@ -2,10 +2,12 @@
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import F, Prefetch, Q, QuerySet
 
+from drift.roles import ADMIN, ANALYST, FRONTLINE
 from drift.selectors import models_visible_to
-from governance.models import ActionItem, Postmortem, PostmortemStatus
+from governance.models import ActionItem, Incident, Postmortem, PostmortemStatus
 from governance.selectors import choice_param, model_param
 from monitoring_site.errors import NotFound
 
@@ -41,3 +43,18 @@ def action_item_for(principal: Any, item_id: int) -> ActionItem:
     if item is None:
         raise NotFound(f"No action item with id {item_id}.", field="id")
     return item
+
+
+def incidents_without_postmortem(principal: Any) -> QuerySet[Incident]:
+    """Incidents the caller may see that have no postmortem yet (resolved first, newest first)."""
+    return (
+        Incident.objects.filter(model__in=models_visible_to(principal), postmortem__isnull=True)
+        .select_related("model")
+        .order_by(F("resolved_at").desc(nulls_last=True), "-opened_at", "-id")
+    )
+
+
+def action_item_owners() -> QuerySet[Any]:
+    """People who may own an action item: active, with the frontline role or above."""
+    roles = Q(is_superuser=True) | Q(groups__name__in=[FRONTLINE, ANALYST, ADMIN])
+    return get_user_model().objects.filter(roles, is_active=True).distinct().order_by("username")

@@ -250,6 +250,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "deliveries-resend": {"task": "governance.tasks.deliveries_resend", "schedule": 300.0},
     # Looks at each running experiment (at most every 15 minutes) and applies its stopping rules.
     "experiments-evaluate": {"task": "drift.tasks.experiments_evaluate", "schedule": 900.0},
+    # PostgreSQL: creates the weekly prediction partitions ahead (also done by every `migrate`).
+    "partitions-ensure": {"task": "drift.tasks.partitions_ensure", "schedule": 24 * 3600.0},
+    # Drops raw predictions older than DRIFTWATCH_RAW_RETENTION_DAYS (does nothing while that is 0).
+    "raw-data-prune": {"task": "drift.tasks.raw_data_prune", "schedule": 24 * 3600.0},
 }
 
 # --- Driftwatch ---
@@ -277,6 +281,11 @@ DRIFTWATCH = {
     ),
     # Largest reference dataset accepted, in rows.
     "MAX_REFERENCE_ROWS": env_int("DRIFTWATCH_MAX_REFERENCE_ROWS", 200_000),
+    # Raw predictions (and their outcomes) older than this many days are dropped daily; profiles,
+    # label fragments and results stay. 0 keeps raw data forever.
+    "RAW_RETENTION_DAYS": env_int("DRIFTWATCH_RAW_RETENTION_DAYS", 0),
+    # PostgreSQL: weekly prediction partitions kept created ahead of the current week.
+    "PARTITIONS_AHEAD_WEEKS": env_int("DRIFTWATCH_PARTITIONS_AHEAD_WEEKS", 8),
 }
 
 # DJANGO_LOG_FORMAT=json: one JSON object per line (time, level, logger, message, request_id and the

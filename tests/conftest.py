@@ -30,6 +30,18 @@ def _plain_http(request: pytest.FixtureRequest) -> None:
         }
 
 
+@pytest.fixture(autouse=True)
+def _clean_cache(request: pytest.FixtureRequest) -> None:
+    # Sign-in failure counts, rate limits and cached answers live in the cache, which outlives a test.
+    if request.config.pluginmanager.hasplugin("django"):
+        import contextlib
+
+        from django.core.cache import cache
+
+        with contextlib.suppress(Exception):  # a cache server a fault test stopped has nothing to clear
+            cache.clear()
+
+
 def make_user(username: str, role: str | None) -> "User":
     from django.contrib.auth.models import Group, User
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from drift.briefing import MIN_LABELLED
+from drift.charts.annotations import annotation_markers
+from drift.charts.base import is_empty
 from drift.charts.drift import distribution_overlay, drift_heatmap, quality_over_time, statistic_over_time
 from drift.charts.operations import latency_over_time, queue_over_time, volume_and_errors
 from drift.charts.performance import (
@@ -25,6 +27,15 @@ from drift.charts.performance import (
 )
 
 Figures = dict[str, dict[str, Any]]
+TIME_CHARTS = ("performance", "quality", "latency", "volume", "queue", "statistic")
+
+
+def with_flags(figs: Figures, flags: Sequence[Mapping[str, Any]]) -> Figures:
+    """Frontline flags on every time chart that has data (an empty chart keeps saying why it is empty)."""
+    for name in TIME_CHARTS:
+        if name in figs and not is_empty(figs[name]):
+            annotation_markers(figs[name], flags)
+    return figs
 
 
 def _primary(task: str) -> tuple[str, str, bool]:
@@ -97,6 +108,7 @@ def model_figures(
     currency: str,
     four_fifths: bool = False,
     technical: bool = True,
+    flags: Sequence[Mapping[str, Any]] = (),
 ) -> Figures:
     """The model page's figures: two in the executive view, all of them in the technical view."""
     key, name, higher = _primary(task)
@@ -109,7 +121,7 @@ def model_figures(
         "outcomes": business_outcomes(counts, values, currency=currency, estimated=estimated),
     }
     if not technical:
-        return figs
+        return with_flags(figs, flags)
     latency, volume, queue = _ops(series)
     attribution = results.get("attribution") or {}
     confidence = attribution.get("confidence") or {}
@@ -130,7 +142,7 @@ def model_figures(
         figs[f"fairness_{i}"] = fairness_groups(
             str(attr.get("attribute")).replace("_", " "), attr.get("groups") or [], four_fifths=four_fifths
         )
-    return figs
+    return with_flags(figs, flags)
 
 
 def feature_figures(
@@ -140,9 +152,10 @@ def feature_figures(
     history: Sequence[Mapping[str, Any]],
     quality: Sequence[Mapping[str, Any]],
     events: Sequence[Mapping[str, Any]],
+    flags: Sequence[Mapping[str, Any]] = (),
 ) -> Figures:
     method = next((h.get("method") for h in reversed(history) if h.get("method")), "effect")
-    return {
+    figs = {
         "distribution": distribution_overlay(
             distribution.get("labels") or [],
             distribution.get("reference") or [],
@@ -152,3 +165,4 @@ def feature_figures(
         "statistic": statistic_over_time(history, feature=name, method=str(method), events=events),
         "quality": quality_over_time(quality, title=f"Data quality of {name}", events=events),
     }
+    return with_flags(figs, flags)

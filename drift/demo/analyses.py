@@ -75,7 +75,7 @@ def _dt(epoch_seconds: int) -> datetime:
 def live_versions(model: MonitoredModel, start: datetime, end: datetime) -> list[ModelVersion]:
     """Versions in production or canary at some moment of [start, end) that have data in it."""
     with_data = set(
-        ProfileFragment.objects.filter(version__model=model, hour__gte=start, hour__lt=end)
+        ProfileFragment.objects.filter(version__model=model, hour__gte=start, hour__lt=end, is_drill=False)
         .values_list("version_id", flat=True)
         .distinct()
     )

@@ -1,5 +1,6 @@
 """The whole demo story, in order: telemetry, then governance's setup, then the daily analyses with the
-people's work between them. The seed command calls `tell`; each part lives in its own module."""
+people's work (and the v2 experiment's scenes) between them. The seed command calls `tell`; each part
+lives in its own module."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.test.utils import override_settings
 
 from drift.demo import catalogue as cat
 from drift.demo.analyses import AnalysesReport, analyse_story
+from drift.demo.experiment import DEFERRED_STAGES, ExperimentReport, ExperimentStory
 from drift.demo.governance import GovernanceReport, GovernanceStory
 from drift.demo.seed import SeedReport, demo_delete, replay, replayed_time
 from drift.demo.story import Story
@@ -26,6 +28,7 @@ class DemoReport:
     telemetry: SeedReport
     analyses: AnalysesReport | None = None
     governance: GovernanceReport | None = None
+    experiment: ExperimentReport | None = None
     emails: int = 0
 
 
@@ -38,7 +41,9 @@ def tell(
 ) -> DemoReport:
     """Seed the story. If anything fails (or the run is interrupted) the half-seeded demo is deleted."""
     with override_settings(EMAIL_BACKEND=SEEDING_EMAIL_BACKEND):
-        report = DemoReport(replay(story, batch_size=batch_size, progress=progress))
+        # The v2 promotion is the experiment's decision when the people's story is told.
+        deferred = DEFERRED_STAGES if analyses else ()
+        report = DemoReport(replay(story, batch_size=batch_size, progress=progress, deferred=deferred))
         if not analyses:
             return report
         outbox = len(getattr(mail, "outbox", []))
@@ -47,6 +52,8 @@ def tell(
                 model = MonitoredModel.objects.get(slug=cat.SLUG)
                 people = GovernanceStory(story, model, cast(), clock)
                 people.setup()
+                trial = ExperimentStory(story, model, cast(), people.agenda)
+                trial.plan()
                 report.analyses = analyse_story(
                     story,
                     model,
@@ -56,6 +63,7 @@ def tell(
                     progress=progress,
                 )
                 report.governance = people.finish()
+                report.experiment = trial.report()
         except BaseException:
             demo_delete()
             raise

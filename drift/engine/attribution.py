@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from drift.engine.bins import bin_codes
-from drift.engine.context import NOT_APPLICABLE, OK, WindowInput, column, section, skipped
+from drift.engine.context import NOT_APPLICABLE, OK, WindowInput, section, skipped
 from drift.engine.label_sketch import PREDICTION, SCORE
 from drift.engine.performance import BINARY, REGRESSION
 from drift.stats import attribution
@@ -25,26 +25,28 @@ RANKING_CHANGED = 0.5
 def _importance(inp: WindowInput, sketch: Any, edges: dict[str, Any]) -> attribution.FeatureImportance:
     bins = {b.name: b for b in inp.spec.features}
     columns: dict[str, Any] = {}
+    coded = []
     for info in inp.features:
         if info.name not in bins:
             continue
         if info.kind == "numeric":
-            columns[info.name] = column(sketch, info.name, numeric=True)
+            columns[info.name] = inp.column(sketch, info.name, numeric=True)
         else:
-            codes = bin_codes(column(sketch, info.name).tolist(), bins[info.name])
-            columns[info.name] = codes.astype(str).astype(object)
-    pred = column(sketch, PREDICTION)
+            # Profile bin codes are categories already: no round trip through text.
+            columns[info.name] = bin_codes(inp.column(sketch, info.name), bins[info.name])
+            coded.append(info.name)
+    pred = inp.column(sketch, PREDICTION)
     target: Any = np.array([float(v) for v in pred]) if inp.model.task == REGRESSION else pred
-    return attribution.surrogate_importance(columns, target, edges=edges)
+    return attribution.surrogate_importance(columns, target, edges=edges, coded=coded)
 
 
 def _confidence(inp: WindowInput) -> dict[str, Any]:
     if inp.model.task != BINARY:
         return skipped(NOT_APPLICABLE, "The confidence summary reads binary scores.")
-    cur = column(inp.current, SCORE, numeric=True)
+    cur = inp.column(inp.current, SCORE, numeric=True)
     if not np.isfinite(cur).any():
         return skipped(NOT_APPLICABLE, "The predictions carry no scores.")
-    ref = column(inp.reference, SCORE, numeric=True)
+    ref = inp.column(inp.reference, SCORE, numeric=True)
     window = attribution.confidence_summary(cur)
     reference = attribution.confidence_summary(ref) if np.isfinite(ref).any() else None
     return {"status": OK, "window": window, "reference": reference}
@@ -60,7 +62,7 @@ def attribution_section(inp: WindowInput) -> dict[str, Any]:
     edges = {}
     for info in inp.features:
         if info.kind == "numeric":
-            ref = column(inp.reference, info.name, numeric=True)
+            ref = inp.column(inp.reference, info.name, numeric=True)
             ref = ref[np.isfinite(ref)]
             if ref.size:
                 edges[info.name] = np.unique(np.quantile(ref, np.linspace(0, 1, 11)[1:-1]))

@@ -33,6 +33,9 @@ ALPHA = 0.01
 # of a low-risk decile that is ~75 rows. With the test's default of 10, a 244-row window's sparse
 # cells flagged three features on a quiet day of the demo (and 50 still left 3 in 45 quiet days).
 MIN_CELL = 75
+# How far the outcome rate at the same score (or feature bin) must move, besides being significant:
+# large windows make tiny changes significant. Stored with each result: the pages draw it as the line.
+MIN_EFFECT = 0.02
 
 
 def _when(ts: float) -> str:
@@ -65,15 +68,16 @@ def _with_score_rates(table: Mapping[str, Any], score: Mapping[str, Any]) -> dic
     }
 
 
-def _reference_rows(table: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def _reference_counts(table: Mapping[str, Any], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, positives) per cell of a reference table, as whole counts over `k` cells. The test takes
+    counts: expanding the tables into one row per reference row only for it to count them again cost
+    more than the test (a cell per bin and score decile, for every feature)."""
     n = np.rint(np.asarray(table["n"], dtype=float)).astype(np.int64)
-    pos = np.rint(np.asarray(table["pos"], dtype=float)).astype(np.int64)
-    codes = np.repeat(np.arange(len(n)), n)
-    # Each cell's rows: its `pos` positives first, then its negatives (one vectorised pass, not one
-    # pair of arrays per cell: the tables have a cell per bin and score decile for every feature).
-    offset = np.arange(codes.size) - np.repeat(np.cumsum(n) - n, n)
-    y = (offset < np.repeat(pos, n)).astype(int)
-    return codes, y
+    pos = np.clip(np.rint(np.asarray(table["pos"], dtype=float)).astype(np.int64), 0, n)  # as rows: 0..n
+    rows, positives = np.zeros(k, dtype=np.int64), np.zeros(k, dtype=np.int64)
+    m = min(k, n.size)
+    rows[:m], positives[:m] = n[:m], pos[:m]
+    return rows, positives
 
 
 def _comparable_tables(
@@ -149,18 +153,25 @@ def concept_section(inp: WindowInput) -> dict[str, Any]:
     usable, not_compared = _comparable_tables(inp, tables, len(edges) + 2)
     conditional = {}
     alpha = ALPHA / max(len(usable), 1)  # Bonferroni over the tables actually tested
+    win_target = target.astype(float)
     for name, (table, bins) in usable.items():
         if bins is None:
             win_codes, k = score_codes(basis, edges), len(edges) + 2
         else:
             values = column(sketch, name, numeric=bins.kind == "numeric")[order]
-            win_codes = crossed(bin_codes(values.tolist(), bins), basis, edges)
+            win_codes = crossed(bin_codes(values, bins), basis, edges)
             k = bin_count(bins) * (len(edges) + 2)
         if bins is not None and "score" in tables:
             table = _with_score_rates(table, tables["score"])
-        ref_codes, ref_y = _reference_rows(table)
-        result = concept.conditional_target_drift(
-            ref_codes, ref_y, win_codes, target.astype(int), n_bins=k, alpha=alpha, min_count=MIN_CELL
+        ref_n, ref_pos = _reference_counts(table, k)
+        result = concept.conditional_target_drift_counts(
+            ref_n,
+            ref_pos,
+            np.bincount(win_codes, minlength=k)[:k],
+            np.bincount(win_codes, win_target, minlength=k)[:k],
+            alpha=alpha,
+            min_count=MIN_CELL,
+            min_effect=MIN_EFFECT,
         )
         conditional[name] = {
             "drifted": result.drifted,
@@ -170,6 +181,7 @@ def concept_section(inp: WindowInput) -> dict[str, Any]:
             "reason": result.reason,
         }
     out["conditional"] = conditional
+    out["min_effect"] = MIN_EFFECT
     if not_compared:
         out["not_compared"] = not_compared
     out["drifted_features"] = [name for name, c in conditional.items() if c["drifted"] and name != "score"]

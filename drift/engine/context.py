@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from drift.profiles import ProfileSpec
+from drift.stats.multivariate import PCAThreshold
 from drift.stats.thresholds import LearnedThreshold
 
 OK, NO_DATA, NOT_APPLICABLE, ERROR = "ok", "no_data", "not_applicable", "error"
@@ -57,11 +58,14 @@ class ModelInfo:
 
 
 class ThresholdSource(Protocol):
-    """Gives the learned threshold for one feature at one window size (the service caches them)."""
+    """Gives the learned threshold for one feature at one window size (the service caches them), and
+    the null of the PCA reconstruction error for a window of so many sample rows."""
 
     def get(
         self, feature: str, mode: str, method: str, window_size: int, learn: Callable[[int], LearnedThreshold]
     ) -> LearnedThreshold: ...
+
+    def pca_threshold(self, window_size: int, learn: Callable[[int], PCAThreshold]) -> PCAThreshold: ...
 
 
 class LearnAlways:
@@ -70,6 +74,9 @@ class LearnAlways:
     def get(
         self, feature: str, mode: str, method: str, window_size: int, learn: Callable[[int], LearnedThreshold]
     ) -> LearnedThreshold:
+        return learn(max(1, window_size))
+
+    def pca_threshold(self, window_size: int, learn: Callable[[int], PCAThreshold]) -> PCAThreshold:
         return learn(max(1, window_size))
 
 
@@ -92,13 +99,54 @@ class WindowInput:
     window_end: datetime | None = None
     thresholds: ThresholdSource = field(default_factory=LearnAlways)
     seed: int = 0
+    columns: ColumnCache = field(default_factory=lambda: ColumnCache(), repr=False, compare=False)
 
     def by_role(self, role: str) -> list[FeatureInfo]:
         return [f for f in self.features if f.role == role]
 
+    def column(self, sketch: Mapping[str, Any] | None, name: str, *, numeric: bool = False) -> NDArray[Any]:
+        """`column`, converted once per analysis (several sections read the same reservoir columns)."""
+        return self.columns.get(sketch, name, numeric=numeric)
+
+
+class ColumnCache:
+    """Reservoir columns already converted to arrays, keyed by the stored list they came from.
+
+    An entry keeps its list alive, so an id is never reused while cached; callers get a copy, so no
+    section can change what another one reads.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[int, bool], tuple[list[Any], NDArray[Any]]] = {}
+
+    def get(self, sketch: Mapping[str, Any] | None, name: str, *, numeric: bool = False) -> NDArray[Any]:
+        values = (((sketch or {}).get("reservoir") or {}).get("rows") or {}).get(name)
+        if not isinstance(values, list):
+            return column(sketch, name, numeric=numeric)
+        key = (id(values), numeric)
+        hit = self._memo.get(key)
+        if hit is None or hit[0] is not values:
+            hit = (values, column(sketch, name, numeric=numeric))
+            self._memo[key] = hit
+        return hit[1].copy()
+
+
+_AS_IS = frozenset({str, int, bool, type(None)})
+
 
 def jsonable(value: Any) -> Any:
     """Plain JSON types: numpy scalars to Python, tuples to lists, NaN/inf to None (JSONB refuses them)."""
+    # Exact plain types first: results hold tens of thousands of values, converted twice (by the
+    # section and by `analyse`), and the abstract-class checks below cost a microsecond each.
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return jsonable(dataclasses.asdict(value))
     if isinstance(value, Mapping):
@@ -137,9 +185,7 @@ def column(sketch: Mapping[str, Any] | None, name: str, *, numeric: bool = False
     types = set(map(type, values))
     if numeric:
         if types <= _PLAIN_NUMBERS:
-            if _NONE in types:
-                return np.array([_NAN if v is None else v for v in values], dtype=np.float64)
-            return np.array(values, dtype=np.float64)
+            return np.array(values, dtype=np.float64)  # numpy reads None as NaN itself
         return np.array([_to_float(v) for v in values], dtype=np.float64)
     if types <= _PLAIN_TEXTS:
         cells = np.empty(len(values), dtype=object)
@@ -149,7 +195,6 @@ def column(sketch: Mapping[str, Any] | None, name: str, *, numeric: bool = False
 
 
 _NONE = type(None)
-_NAN = float("nan")
 _PLAIN_NUMBERS = frozenset({int, float, bool, _NONE})  # float(v) is what `_to_float` gives for these
 _PLAIN_TEXTS = frozenset({str, _NONE})
 

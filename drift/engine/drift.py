@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from drift.engine.bins import category_test, identifier_features, is_identifier
-from drift.engine.context import OK, FeatureInfo, WindowInput, column, is_complete, pretty, section
+from drift.engine.context import OK, FeatureInfo, WindowInput, is_complete, pretty, section
 from drift.engine.segments import segment_effects
 from drift.profiles import FeatureBins
 from drift.stats import multivariate, thresholds, univariate
@@ -126,8 +126,8 @@ def _numeric(inp: WindowInput, info: FeatureInfo, bins: FeatureBins) -> FeatureT
         )
     choice = univariate.choose_method("numeric", n_ref, n_cur)
     if choice.use_samples and is_complete(inp.reference) and is_complete(inp.current):
-        ref_x = column(inp.reference, info.name, numeric=True)
-        cur_x = column(inp.current, info.name, numeric=True)
+        ref_x = inp.column(inp.reference, info.name, numeric=True)
+        cur_x = inp.column(inp.current, info.name, numeric=True)
         test = univariate.numeric_drift_samples(ref_x, cur_x)
         effect = test.effect_method
 
@@ -280,10 +280,10 @@ def _segments(inp: WindowInput, entry: dict[str, Any]) -> list[dict[str, Any]]:
         numeric = entry["type"] == "numeric"
         result = segment_effects(
             entry["type"],
-            column(inp.reference, entry["feature"], numeric=numeric),
-            column(inp.reference, seg.name),
-            column(inp.current, entry["feature"], numeric=numeric),
-            column(inp.current, seg.name),
+            inp.column(inp.reference, entry["feature"], numeric=numeric),
+            inp.column(inp.reference, seg.name),
+            inp.column(inp.current, entry["feature"], numeric=numeric),
+            inp.column(inp.current, seg.name),
             threshold=entry["threshold"] or 0.0,
         )
         if result["segments"] or result["mix"]["moved"]:
@@ -291,8 +291,8 @@ def _segments(inp: WindowInput, entry: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _matrix(sketch: Mapping[str, Any], names: list[str], numeric: bool) -> np.ndarray:
-    cols = [column(sketch, n, numeric=numeric) for n in names]
+def _matrix(inp: WindowInput, sketch: Mapping[str, Any], names: list[str], numeric: bool) -> np.ndarray:
+    cols = [inp.column(sketch, n, numeric=numeric) for n in names]
     return np.column_stack(cols) if cols else np.empty((0, 0))
 
 
@@ -307,17 +307,24 @@ def multivariate_drift(inp: WindowInput) -> dict[str, Any]:
     ]
     if not numeric:
         return {"status": "not_applicable", "drifted": False, "reason": "no numeric feature to combine"}
-    ref, cur = _matrix(inp.reference, numeric, True), _matrix(inp.current, numeric, True)
+    ref, cur = _matrix(inp, inp.reference, numeric, True), _matrix(inp, inp.current, numeric, True)
     out: dict[str, Any] = {"status": OK, "features": numeric}
     if len(numeric) >= 2:
-        out["pca"] = multivariate.pca_drift(ref, cur, seed=inp.seed)
+        # The null depends on the reference sample and the window's sample size only: learned once per
+        # reference and size bucket (a hundred refits), then rescaled, like the feature thresholds.
+        def learn_pca(w: int) -> multivariate.PCAThreshold:
+            return multivariate.learn_pca_threshold(ref, w)
+
+        out["pca"] = multivariate.pca_drift(
+            ref, cur, threshold_for=lambda n: inp.thresholds.pca_threshold(n, learn_pca), seed=inp.seed
+        )
     else:
         out["pca"] = {"testable": False, "drifted": False, "reason": "needs two numeric features"}
     rng = np.random.default_rng(inp.seed)
     r_idx = rng.permutation(len(ref))[:CLASSIFIER_ROWS]
     c_idx = rng.permutation(len(cur))[:CLASSIFIER_ROWS]
-    ref_cat = _matrix(inp.reference, categorical, False)[r_idx] if categorical else None
-    cur_cat = _matrix(inp.current, categorical, False)[c_idx] if categorical else None
+    ref_cat = _matrix(inp, inp.reference, categorical, False)[r_idx] if categorical else None
+    cur_cat = _matrix(inp, inp.current, categorical, False)[c_idx] if categorical else None
     out["domain_classifier"] = multivariate.domain_classifier(
         ref[r_idx],
         cur[c_idx],

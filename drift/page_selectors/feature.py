@@ -26,6 +26,7 @@ from drift.models import (
     ReferenceProfile,
     RunStatus,
 )
+from drift.page_selectors.annotations import flags_between
 from drift.page_selectors.model import SERIES_RUNS, chosen_version, pick_run, visible_model
 from drift.page_selectors.summaries import events_between, recent_runs, scheduled_length
 from drift.profiles import ProfileSpec
@@ -47,6 +48,7 @@ class FeaturePage:
     distribution: dict[str, Any]  # {labels, reference, current}
     lineage: dict[str, Any]  # {sampled, rows, groups: [{source, pipeline_version, count, share}]}
     events: list[dict[str, Any]] = field(default_factory=list)
+    flags: list[dict[str, Any]] = field(default_factory=list)  # frontline flags touching the charted range
 
 
 def feature_page(
@@ -73,6 +75,11 @@ def feature_page(
         distribution=_distribution(chosen, run, spec.name) if run else {},
         lineage=_lineage(chosen, run) if run else {},
         events=events_between(model, charted[0].window_start, charted[-1].window_end) if charted else [],
+        flags=(
+            flags_between(model, charted[0].window_start, charted[-1].window_end, feature=spec.name)
+            if charted
+            else []
+        ),
     )
 
 
@@ -158,7 +165,11 @@ def _distribution(version: ModelVersion, run: AnalysisRun, name: str) -> dict[st
     ) or {}
     parts = (
         ProfileFragment.objects.filter(
-            version=version, hour__gte=run.window_start, hour__lt=run.window_end, spec_digest=spec.digest
+            version=version,
+            hour__gte=run.window_start,
+            hour__lt=run.window_end,
+            spec_digest=spec.digest,
+            is_drill=False,
         )
         .annotate(part=KeyTransform(name, KeyTransform("features", "sketch")))
         .values_list("part", flat=True)
@@ -187,7 +198,7 @@ def _lineage(version: ModelVersion, run: AnalysisRun) -> dict[str, Any]:
     """Sources and pipeline versions of (a bounded sample of) the window's rows, via the time index."""
     rows = list(
         PredictionLog.objects.filter(
-            version=version, timestamp__gte=run.window_start, timestamp__lt=run.window_end
+            version=version, timestamp__gte=run.window_start, timestamp__lt=run.window_end, is_drill=False
         )
         .order_by("timestamp")
         .values_list("lineage", flat=True)[:LINEAGE_SAMPLE]

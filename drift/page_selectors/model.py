@@ -9,11 +9,12 @@ from typing import Any
 
 from drift import briefing
 from drift.models import AnalysisRun, FeatureResult, ModelVersion, MonitoredModel, RunKind, RunStatus
+from drift.page_selectors.annotations import flags_between
 from drift.page_selectors.portfolio import IMPACT_RUNS, default_versions, model_values
+from drift.page_selectors.run_cache import one_run, per_run
 from drift.page_selectors.summaries import (
-    events_between,
     is_stale,
-    open_events_by_model,
+    open_events_and_markers,
     open_incidents_by_model,
     recent_runs,
     reference_value_per_prediction,
@@ -47,6 +48,7 @@ class ModelPage:
     open_events: list[dict[str, Any]] = field(default_factory=list)
     open_incidents: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)  # markers on the time charts
+    flags: list[dict[str, Any]] = field(default_factory=list)  # frontline flags, markers too
 
     @property
     def values(self) -> dict[str, float | None]:
@@ -66,7 +68,9 @@ def chosen_version(
     """The version named, else the version of the run asked for, else the default (production) one."""
     versions = list(model.versions.order_by("-created_at", "-id"))
     if not name and run_id and run_id.isdigit() and len(run_id) < 19:
-        of_run = AnalysisRun.objects.filter(model=model, pk=int(run_id)).values_list("version_id", flat=True)
+        of_run = AnalysisRun.objects.filter(model=model, kind=RunKind.ANALYSIS, pk=int(run_id)).values_list(
+            "version_id", flat=True
+        )
         name = next((v.version for v in versions if v.pk in set(of_run)), None)
     if name:
         for v in versions:
@@ -77,14 +81,20 @@ def chosen_version(
 
 
 def heatmap_cells(runs: list[AnalysisRun]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns (window starts) and cells of the feature x window heatmap (cached per finished run)."""
+    by_run = per_run("cells", runs, _cells)
+    return [r.window_start.isoformat() for r in runs], [c for cells in by_run.values() for c in cells]
+
+
+def _cells(runs: list[AnalysisRun]) -> dict[int, list[dict[str, Any]]]:
     label = {r.pk: r.window_start.isoformat() for r in runs}
     rows = FeatureResult.objects.filter(run_id__in=list(label)).values(
         "run_id", "feature", "effect_size", "threshold", "drifted", "testable"
     )
-    cells = []
+    out: dict[int, list[dict[str, Any]]] = {pk: [] for pk in label}
     for row in rows:
         ok = row["testable"] and row["threshold"] and row["effect_size"] is not None
-        cells.append(
+        out[row["run_id"]].append(
             {
                 "feature": row["feature"],
                 "window": label[row["run_id"]],
@@ -92,7 +102,7 @@ def heatmap_cells(runs: list[AnalysisRun]) -> tuple[list[str], list[dict[str, An
                 "drifted": row["drifted"],
             }
         )
-    return [label[r.pk] for r in runs], cells
+    return out
 
 
 def model_page(
@@ -112,7 +122,8 @@ def model_page(
     summaries = run_summaries(charted)
     windows, cells = heatmap_cells(charted) if heatmap else ([], [])
     serving = serving_of(model)
-    open_events = open_events_by_model([model.pk]).get(model.pk, [])
+    span = (charted[0].window_start, charted[-1].window_end) if charted else (None, None)
+    open_events, markers = open_events_and_markers(model, *span)
     latest = done[0] if done else None
     health = briefing.health_status(
         summaries.get(latest.pk) if latest else None,
@@ -131,7 +142,9 @@ def model_page(
         version=chosen,
         runs=runs,
         run=run,
-        results=analysis_results(run) if run is not None and run.status == RunStatus.DONE else {},
+        results=one_run("results", run, analysis_results)
+        if run is not None and run.status == RunStatus.DONE
+        else {},
         series=[summaries[r.pk] for r in charted],
         cells=cells,
         windows=windows,
@@ -146,7 +159,8 @@ def model_page(
         impact_windows=len(impact_runs),
         open_events=open_events,
         open_incidents=open_incidents_by_model([model.pk]).get(model.pk, []),
-        events=events_between(model, charted[0].window_start, charted[-1].window_end) if charted else [],
+        events=markers,
+        flags=flags_between(model, charted[0].window_start, charted[-1].window_end) if charted else [],
     )
 
 

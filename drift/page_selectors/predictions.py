@@ -23,6 +23,7 @@ from drift.models import (
     ReferenceProfile,
 )
 from drift.page_selectors.model import visible_model
+from drift.selectors import prediction_of_record
 from drift.validation import parse_timestamp
 from monitoring_site.errors import NotFound
 
@@ -101,7 +102,9 @@ def _segment_features(model: MonitoredModel, version: ModelVersion | None) -> li
 
 
 def _filtered(model: MonitoredModel, version: ModelVersion | None, f: Filters) -> QuerySet[PredictionLog]:
-    qs = PredictionLog.objects.filter(model=model, timestamp__gte=f.start, timestamp__lt=f.end)
+    qs = PredictionLog.objects.filter(
+        model=model, timestamp__gte=f.start, timestamp__lt=f.end, is_drill=False
+    )
     if version is not None:
         qs = qs.filter(version=version)
     if "=" in f.segment:
@@ -203,7 +206,8 @@ def prediction_detail(user: Any, slug: str, record_id: str) -> dict[str, Any]:
     """One prediction with its lineage, attributions and outcome; hashed features are not shown."""
     model = visible_model(user, slug)
     row = (
-        PredictionLog.objects.filter(model=model, record_id=record_id[:200])
+        prediction_of_record(model, record_id[:200])
+        .filter(is_drill=False)
         .select_related("version", "outcome")
         .first()
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from drift.engine.windows import LENGTHS
 from drift.models import AnalysisResult, AnalysisRun, MonitoredModel, ReferenceProfile, RunKind, RunStatus
+from drift.page_selectors.run_cache import per_run
 from governance.models import CLOSED_STATUSES, DriftEvent, Incident, IncidentStatus, ServingMode
 
 # section → the keys (JSON paths, "a__b" for nested) its summary keeps.
@@ -31,6 +32,17 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
         "health__queue_depth_max",
     ),
     "fairness": ("flags",),
+    # The technical view's concept-drift chart (drift.charts.concept.concept_points).
+    "concept_drift": (
+        "drifted",
+        "error_rate",
+        "reference_error_rate",
+        "rows",
+        "drifted_features",
+        "conditional__score__effect",
+        "detectors__adwin__drifts",
+        "min_effect",
+    ),
 }
 
 
@@ -46,7 +58,12 @@ def _alias(key: str) -> str:
 
 
 def run_summaries(runs: Sequence[AnalysisRun]) -> dict[int, dict[str, Any]]:
-    """`{run id: {"run_id", "window_start", "rows", …, section: {"status", "reason", keys…}}}`, one query."""
+    """`{run id: {"run_id", "window_start", "rows", …, section: {"status", "reason", keys…}}}`: one query
+    for the runs not in the page cache yet (`run_cache`: finished runs never change)."""
+    return per_run("summary", runs, _summaries)
+
+
+def _summaries(runs: Sequence[AnalysisRun]) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {
         r.pk: {
             "run_id": r.pk,
@@ -144,7 +161,7 @@ def _has_state(model: MonitoredModel) -> bool:
 def open_events_by_model(model_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
     out: dict[int, list[dict[str, Any]]] = {}
     rows = (
-        DriftEvent.objects.filter(model_id__in=list(model_ids))
+        DriftEvent.objects.filter(model_id__in=list(model_ids), drill__isnull=True)  # drills stay off pages
         .exclude(status__in=CLOSED_STATUSES)
         .order_by("-detected_at", "-id")
         .values("id", "model_id", "title", "severity", "status", "detected_at")
@@ -167,10 +184,32 @@ def open_incidents_by_model(model_ids: Iterable[int]) -> dict[int, list[dict[str
     return out
 
 
+def open_events_and_markers(
+    model: MonitoredModel, start: datetime | None, end: datetime | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """`open_events_by_model` and `events_between` of one model in one query (the model page asks for
+    both): open events newest first, and events detected in [start, end) oldest first (the newest 200)."""
+    wanted = ~Q(status__in=CLOSED_STATUSES)
+    if start is not None and end is not None:
+        wanted |= Q(detected_at__gte=start, detected_at__lt=end)
+    rows = list(
+        DriftEvent.objects.filter(wanted, model=model, drill__isnull=True)
+        .order_by("-detected_at", "-id")
+        .values("id", "model_id", "title", "severity", "status", "detected_at")
+    )
+    opened = [r for r in rows if r["status"] not in CLOSED_STATUSES]
+    charted = [] if start is None or end is None else [r for r in rows if start <= r["detected_at"] < end]
+    markers = [
+        {k: v for k, v in r.items() if k != "model_id"} | {"at": r["detected_at"].isoformat()}
+        for r in reversed(charted[:200])
+    ]
+    return opened, markers
+
+
 def events_between(model: MonitoredModel, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Events detected in [start, end), oldest first: markers on the time charts."""
     rows = (
-        DriftEvent.objects.filter(model=model)
+        DriftEvent.objects.filter(model=model, drill__isnull=True)
         .filter(Q(detected_at__gte=start) & Q(detected_at__lt=end))
         .order_by("detected_at", "id")
         .values("id", "title", "severity", "status", "detected_at")[:200]

@@ -4,6 +4,8 @@ Every write runs in one transaction with its audit entry. The definition (metric
 duration, guardrails, allocation) is editable only as a draft; `experiment_start` copies it into
 `criteria` with the planned sample size and the tuned mixture precision, and nothing changes it
 afterwards. Evaluation and the stopping rules live in `drift.services.experiment_evaluation`.
+A decision to promote goes through governance's `version_promote`, so it is gated (analysts and admins
+only), audited as any promotion is, and announced on the model's channels.
 """
 
 from datetime import timedelta
@@ -17,7 +19,6 @@ from drift.models import (
     Experiment,
     ExperimentDecision,
     ExperimentStatus,
-    ModelVersion,
     Stage,
     StopReason,
 )
@@ -224,23 +225,15 @@ def experiment_stop(*, experiment: Experiment, reason: str, actor: Actor) -> Exp
 
 
 def _promote(experiment: Experiment, winner: Any, others: list[Any], actor: Actor, reason: str) -> None:
-    # governance has no promotion service yet; version_set_stage archives the previous production
-    # version itself. Each stage change is audited here, in the decision's transaction.
-    why = f"experiment {experiment.pk}: {reason}"
-    replaced = list(
-        ModelVersion.objects.filter(model=experiment.model, stage=Stage.PRODUCTION).exclude(pk=winner.pk)
-    )
-    _move_stage(winner, Stage.PRODUCTION, actor, why, experiment)
-    for old in replaced:  # archived by version_set_stage: one production version per model
-        audit_record(
-            actor=actor,
-            action="model_version.stage_change",
-            obj=old,
-            model=experiment.model,
-            before={"stage": Stage.PRODUCTION},
-            after={"stage": Stage.ARCHIVED, "experiment": experiment.pk, "replaced_by": winner.version},
-            reason=why,
-        )
+    """Promotion is governance's: `version_promote` checks the decider's role, archives the replaced
+    version, audits it as `version.promote`, notes it on open incidents and notifies the model's
+    channels. Imported here, not at the top: governance's services import drift's."""
+    from governance.services.versions import version_promote
+
+    if actor.user is None:
+        raise ApplicationError("Only a person (an analyst or an admin) may promote a version.", status=403)
+    why = f"experiment {experiment.pk}: {reason}"[:MAX_REASON]
+    version_promote(version=winner, by=actor.user, reason=why)
     for version in others:
         if version.stage == Stage.CANARY:
             _move_stage(version, Stage.SHADOW, actor, why, experiment)

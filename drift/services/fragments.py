@@ -49,7 +49,7 @@ def merge_fragments(
     for pk, raw in stream.iterator(chunk_size=MERGE_GROUP):
         if pk not in want:  # committed after the listing: left for the next merge
             continue
-        sketch = _decode(raw)
+        sketch = decode_json(raw)
         sample.add(sketch.pop("reservoir", None), want[pk], rng)
         group.append(sketch)
         if len(group) >= MERGE_GROUP:
@@ -61,7 +61,9 @@ def merge_fragments(
     return merged, list(want)
 
 
-def _decode(raw: str) -> dict[str, Any]:
+def decode_json(raw: str) -> dict[str, Any]:
+    """A JSON column read as text (`Cast(field, TextField())`), decoded by orjson: several times faster
+    than the `json` module Django's JSONField uses, for sketches that are megabytes of JSON."""
     try:
         return orjson.loads(raw)  # type: ignore[no-any-return]
     except orjson.JSONDecodeError:  # a number beyond a double's range (jsonb keeps it): json reads inf

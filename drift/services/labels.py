@@ -13,6 +13,8 @@ from django.db import transaction
 
 from drift.engine.label_sketch import FRAGMENT_RESERVOIR, sketch_labels
 from drift.models import FeatureSpec, LabelFragment, ModelVersion, MonitoredModel, Outcome, PredictionLog
+from drift.services.retention import raw_data_horizon
+from drift.services.writers import prediction_times
 
 ID_CHUNK = 5_000  # ids per query: under SQLite's bound-parameter limit
 REBUILD_CHUNK = 5_000
@@ -69,7 +71,12 @@ def labels_record(*, model: MonitoredModel, outcomes: Sequence[Outcome]) -> int:
     # Per version, and drill predictions apart from real ones.
     by_version: dict[tuple[int, bool], list[LabelledRow]] = {}
     for start in range(0, len(ids), ID_CHUNK):
-        stored = PredictionLog.objects.filter(pk__in=ids[start : start + ID_CHUNK]).values_list(
+        chunk = ids[start : start + ID_CHUNK]
+        stored = PredictionLog.objects.filter(pk__in=chunk)
+        times = prediction_times(chunk)
+        if times:  # PostgreSQL: read only the partitions of these predictions' weeks
+            stored = stored.filter(timestamp__range=times)
+        stored = stored.values_list(
             "pk", "version_id", "is_drill", "timestamp", "features", "prediction", "score"
         )
         for pk, version_id, is_drill, ts, features, prediction, score in stored:
@@ -86,15 +93,22 @@ def labels_record(*, model: MonitoredModel, outcomes: Sequence[Outcome]) -> int:
 
 @transaction.atomic
 def labels_rebuild(*, version: ModelVersion) -> int:
-    """Recompute every label fragment of a version from its stored outcomes (backfill, repair)."""
+    """Recompute every label fragment of a version from its stored outcomes (backfill, repair). Hours
+    before the retention horizon keep their fragments: their predictions and outcomes are gone."""
     ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
-    LabelFragment.objects.filter(version=version).delete()
+    since = raw_data_horizon()
+    replaced = LabelFragment.objects.filter(version=version)
+    outcomes = Outcome.objects.filter(prediction__version=version)
+    if since is not None:
+        replaced = replaced.filter(hour__gte=since)
+        outcomes = outcomes.filter(prediction__timestamp__gte=since)
+    replaced.delete()
     names = kept_features(version.pk)
     task = version.model.task
     written = 0
     for is_drill in (False, True):  # drill labels keep fragments of their own
         rows = (
-            Outcome.objects.filter(prediction__version=version, prediction__is_drill=is_drill)
+            outcomes.filter(prediction__is_drill=is_drill)
             .order_by("prediction__timestamp", "prediction_id")
             .values_list(
                 "prediction__timestamp",

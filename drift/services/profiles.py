@@ -14,6 +14,7 @@ from django.db import transaction
 from drift.models import ModelVersion, PredictionLog, ProfileFragment, ReferenceDataset
 from drift.profiles import FeatureBins, ProfileSpec, sketch_rows, spec_from_reference
 from drift.selectors import schema_for
+from drift.services.retention import raw_data_horizon
 from drift.validation import Schema
 
 # Rows kept per fragment for the exact tests: one hour of one batch rarely needs more, and an
@@ -129,7 +130,9 @@ def profiles_record(*, version: ModelVersion, rows: Sequence[Any], is_drill: boo
     return len(fragments)
 
 
-def _stored_rows(version: ModelVersion, is_drill: bool) -> Iterable[list[ProfiledRow]]:
+def _stored_rows(
+    version: ModelVersion, is_drill: bool, since: datetime | None
+) -> Iterable[list[ProfiledRow]]:
     fields = (
         "timestamp",
         "features",
@@ -141,11 +144,10 @@ def _stored_rows(version: ModelVersion, is_drill: bool) -> Iterable[list[Profile
         "value_issues",
     )
     chunk: list[ProfiledRow] = []
-    rows = (
-        PredictionLog.objects.filter(version=version, is_drill=is_drill)
-        .order_by("timestamp", "id")
-        .values_list(*fields)
-    )
+    rows = PredictionLog.objects.filter(version=version, is_drill=is_drill)
+    if since is not None:
+        rows = rows.filter(timestamp__gte=since)
+    rows = rows.order_by("timestamp", "id").values_list(*fields)
     for values in rows.iterator(chunk_size=REBUILD_CHUNK):
         chunk.append(ProfiledRow(*values))
         if len(chunk) >= REBUILD_CHUNK:
@@ -159,14 +161,19 @@ def _stored_rows(version: ModelVersion, is_drill: bool) -> Iterable[list[Profile
 def profiles_rebuild(*, version: ModelVersion) -> int:
     """Recompute every fragment of a version from its stored rows (after a reference arrives or changes).
 
-    Stored rows are already PII-processed, so the rebuild sees exactly what ingestion saw.
+    Stored rows are already PII-processed, so the rebuild sees exactly what ingestion saw. Hours before
+    the retention horizon keep their fragments: their raw rows are gone (`drift.services.retention`).
     """
     ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
     spec, digest = current_spec(version)
-    ProfileFragment.objects.filter(version=version).delete()
+    since = raw_data_horizon()
+    replaced = ProfileFragment.objects.filter(version=version)
+    if since is not None:
+        replaced = replaced.filter(hour__gte=since)
+    replaced.delete()
     written = 0
     for is_drill in (False, True):  # drill rows keep fragments of their own
-        for chunk in _stored_rows(version, is_drill):
+        for chunk in _stored_rows(version, is_drill, since):
             fragments = build_fragments(version, chunk, spec, digest, is_drill=is_drill)
             ProfileFragment.objects.bulk_create(fragments, batch_size=500)
             written += len(fragments)

@@ -3,7 +3,9 @@
 Learning simulates hundreds of reference chunks, so it happens once per bucket (a power of two of the
 window's non-null count) and each window rescales the cached threshold to its own size. Windows that
 pass feed their effect size into the null (bounded by `drift.stats.thresholds.MAX_NULL`), and a person
-marking a drift as a false alarm lifts the floor (`threshold_mark_false_alarm`).
+marking a drift as a false alarm lifts the floor (`threshold_mark_false_alarm`). The null of the PCA
+reconstruction error (`drift.stats.multivariate.learn_pca_threshold`, a hundred refits) is cached the
+same way, per bucket of the window's sample rows, and rescaled to each window's sample.
 """
 
 import math
@@ -12,14 +14,20 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, TextField
+from django.db.models.functions import Cast
 
 from drift.models import AnalysisRun, FeatureResult, LearnedThreshold, ModelVersion
+from drift.services.fragments import decode_json
+from drift.stats import multivariate as mv
 from drift.stats import thresholds as th
 from monitoring_site.errors import ApplicationError
 
 MIN_BUCKET = 4  # windows below 16 values share one threshold
 Key = tuple[str, str, str, int]
+# The PCA reconstruction-error null is cached in the same table under a name no feature can have
+# (feature names start with a letter or an underscore); it is never adapted by passing windows.
+PCA_KEY = ("(multivariate)", "pca", "reconstruction")
 
 
 def bucket(window_size: int) -> int:
@@ -45,9 +53,13 @@ class CachedThresholds:
         self.digest = reference_digest
         # Thresholds of an earlier reference can never be used again.
         LearnedThreshold.objects.filter(version=version).exclude(reference_digest=reference_digest).delete()
-        self.rows: dict[Key, LearnedThreshold] = {
-            (r.feature, r.mode, r.method, r.window_bucket): r
-            for r in LearnedThreshold.objects.filter(version=version, reference_digest=reference_digest)
+        # Each state holds a thousand null draws: read as text and decoded by orjson, not the json module.
+        stored = LearnedThreshold.objects.filter(version=version, reference_digest=reference_digest)
+        self.states: dict[Key, dict[str, Any]] = {
+            (feature, mode, method, window_bucket): decode_json(state)
+            for feature, mode, method, window_bucket, state in stored.values_list(
+                "feature", "mode", "method", "window_bucket", Cast("state", TextField())
+            )
         }
         self.learned = 0
 
@@ -60,14 +72,27 @@ class CachedThresholds:
         learn: Callable[[int], th.LearnedThreshold],
     ) -> th.LearnedThreshold:
         key = (feature, mode, method, bucket(window_size))
-        row = self.rows.get(key)
-        if row is None:
+        state = self.states.get(key)
+        if state is None:
             learned = learn(2 ** key[3])
-            row = self._store(key, learned)
+            state = self._store(key, _to_state(learned), learned.value)
             self.learned += 1
-        return th.rescale_threshold(_from_state(row.state), window_size)
+        return th.rescale_threshold(_from_state(state), window_size)
 
-    def _store(self, key: Key, learned: th.LearnedThreshold) -> LearnedThreshold:
+    def pca_threshold(self, window_size: int, learn: Callable[[int], mv.PCAThreshold]) -> mv.PCAThreshold:
+        """The PCA null for windows of `window_size` sample rows, learned once per size bucket."""
+        key = (*PCA_KEY, bucket(window_size))
+        state = self.states.get(key)
+        if state is None:
+            learned = learn(2 ** key[3])
+            state = asdict(learned)
+            if not all(math.isfinite(v) for v in state.values()):  # JSONB refuses NaN: not cached
+                return mv.rescale_pca_threshold(learned, window_size)
+            state = self._store(key, state, learned.value)
+            self.learned += 1
+        return mv.rescale_pca_threshold(mv.PCAThreshold(**state), window_size)
+
+    def _store(self, key: Key, state: dict[str, Any], value: float) -> dict[str, Any]:
         fields = {
             "version": self.version,
             "reference_digest": self.digest,
@@ -78,11 +103,11 @@ class CachedThresholds:
         }
         try:
             with transaction.atomic():
-                row = LearnedThreshold.objects.create(**fields, state=_to_state(learned), value=learned.value)
+                row = LearnedThreshold.objects.create(**fields, state=state, value=value)
         except IntegrityError:  # another worker learned it first: theirs is as good
             row = LearnedThreshold.objects.get(**fields)
-        self.rows[key] = row
-        return row
+        self.states[key] = row.state
+        return row.state
 
 
 def _adapt(row: LearnedThreshold, window_size: int, effect: float, *, false_alarm: bool) -> None:

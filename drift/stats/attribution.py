@@ -21,7 +21,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,8 +174,20 @@ def mutual_information(x_codes: ArrayLike, y_codes: ArrayLike) -> float:
         >>> mutual_information([0, 0, 1, 1], [0, 1, 0, 1])
         0.0
     """
-    x = np.unique(np.asarray(x_codes), return_inverse=True)[1]
-    y = np.unique(np.asarray(y_codes), return_inverse=True)[1]
+    return _mutual_information_dense(_dense(x_codes), _dense(y_codes))
+
+
+def _dense(codes: ArrayLike) -> NDArray[np.intp]:
+    """Codes relabelled 0..k-1 in sorted order: ``np.unique(codes, return_inverse=True)[1]``, by
+    counting instead of sorting when they are small non-negative integers (profile bins)."""
+    a = np.asarray(codes)
+    if a.dtype.kind in "iu" and a.size and a.min() >= 0 and a.max() < 4 * a.size + 64:
+        present = np.bincount(a) > 0
+        return (np.cumsum(present) - 1)[a].astype(np.intp)
+    return np.unique(a, return_inverse=True)[1].astype(np.intp)
+
+
+def _mutual_information_dense(x: NDArray[np.intp], y: NDArray[np.intp]) -> float:
     n = len(x)
     if n == 0:
         return float("nan")
@@ -192,10 +204,13 @@ def surrogate_importance(
     *,
     edges: Mapping[str, ArrayLike] | None = None,
     n_bins: int = DEFAULT_BINS,
+    coded: Collection[str] = (),
 ) -> FeatureImportance:
     """Mutual information between each feature and the prediction (scores binned too).
 
-    Pass the reference's ``edges`` per numeric feature so windows are binned alike.
+    Pass the reference's ``edges`` per numeric feature so windows are binned alike. Features named
+    in ``coded`` already hold integer category codes (e.g. profile bins) and are used as they are:
+    mutual information does not depend on how categories are labelled.
 
     Example:
         >>> x = np.arange(100.0)
@@ -203,10 +218,15 @@ def surrogate_importance(
         >>> imp.ranking
         ('x', 'noise')
     """
-    y = discretise(prediction, n_bins=n_bins)
+    y = _dense(discretise(prediction, n_bins=n_bins))  # once, not once per feature
     names = tuple(features)
     given = edges or {}
-    values = tuple(mutual_information(discretise(features[f], given.get(f), n_bins=n_bins), y) for f in names)
+    values = tuple(
+        _mutual_information_dense(
+            _dense(features[f] if f in coded else discretise(features[f], given.get(f), n_bins=n_bins)), y
+        )
+        for f in names
+    )
     return FeatureImportance(names, values, "mutual_information")
 
 

@@ -337,8 +337,39 @@ def conditional_target_drift(
     ry = (np.asarray(reference_labels) == positive_label).astype(float)
     wy = (np.asarray(window_labels) == positive_label).astype(float)
     k = n_bins if n_bins is not None else int(max(rb.max(initial=-1), wb.max(initial=-1)) + 1)
-    n_r, n_w = np.bincount(rb, minlength=k)[:k], np.bincount(wb, minlength=k)[:k]
-    pos_r, pos_w = np.bincount(rb, ry, minlength=k)[:k], np.bincount(wb, wy, minlength=k)[:k]
+    return conditional_target_drift_counts(
+        np.bincount(rb, minlength=k)[:k],
+        np.bincount(rb, ry, minlength=k)[:k],
+        np.bincount(wb, minlength=k)[:k],
+        np.bincount(wb, wy, minlength=k)[:k],
+        min_count=min_count,
+        alpha=alpha,
+        min_effect=min_effect,
+    )
+
+
+def conditional_target_drift_counts(
+    reference_n: ArrayLike,
+    reference_positives: ArrayLike,
+    window_n: ArrayLike,
+    window_positives: ArrayLike,
+    *,
+    min_count: int = 10,
+    alpha: float = 0.01,
+    min_effect: float = 0.02,
+) -> ConditionalTargetDrift:
+    """``conditional_target_drift`` from per-bin counts: rows and positives per bin on each side.
+
+    Same test, same result; for callers that hold counts (profile tables) rather than rows.
+
+    Example:
+        >>> result = conditional_target_drift_counts([50, 50], [10, 40], [50, 50], [40, 10])
+        >>> result.drifted, result.dof, round(result.effect, 2)
+        (True, 2, 0.6)
+    """
+    n_r, pos_r = np.asarray(reference_n, dtype=np.int64), np.asarray(reference_positives, dtype=float)
+    n_w, pos_w = np.asarray(window_n, dtype=np.int64), np.asarray(window_positives, dtype=float)
+    k = n_r.size
     tested = (n_r >= min_count) & (n_w >= min_count)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate_r, rate_w = pos_r / n_r, pos_w / n_w
@@ -347,15 +378,18 @@ def conditional_target_drift(
         # A bin where every row is positive (or negative) on both sides shows no change at all.
         stat = np.where(var > 0, (rate_r - rate_w) ** 2 / np.where(var > 0, var, 1), 0.0)
     p_bin = chi2.sf(stat, 1)
+    # Plain lists: one Python object per bin is built below, and numpy scalars cost more to read.
+    nr, nw, rr, rw = n_r.tolist(), n_w.tolist(), rate_r.tolist(), rate_w.tolist()
+    st, pb, ok = stat.tolist(), p_bin.tolist(), tested.tolist()
     bins = tuple(
         BinComparison(
             b,
-            int(n_r[b]),
-            float(rate_r[b]) if n_r[b] else None,
-            int(n_w[b]),
-            float(rate_w[b]) if n_w[b] else None,
-            float(stat[b]) if tested[b] else None,
-            float(p_bin[b]) if tested[b] else None,
+            nr[b],
+            rr[b] if nr[b] else None,
+            nw[b],
+            rw[b] if nw[b] else None,
+            st[b] if ok[b] else None,
+            pb[b] if ok[b] else None,
         )
         for b in range(k)
     )

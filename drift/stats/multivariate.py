@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,8 @@ MIN_AUC = 0.55  # below this a distinguishable shift is too small to act on
 MAX_PRODUCT_FEATURES = 20  # pairwise products only among the first 20 numeric columns
 MAX_CATEGORIES = 20  # one-hot for the 20 most common reference categories, the rest -> "other"
 MIN_ROWS = 20
+#: The domain classifier's fits stop when a step improves the loss by less than this share.
+FIT_REL_TOL = 1e-6
 #: The window's mean error must also exceed the reference's by 2 %: at thousands of rows a smaller
 #: rise can be significant yet is not worth an event.
 MIN_INCREASE = 0.02
@@ -194,17 +197,42 @@ def learn_pca_threshold(
     )
 
 
+def rescale_pca_threshold(threshold: PCAThreshold, window_size: int) -> PCAThreshold:
+    """The same null for a window of another size: the spread of a mean of ``n`` rows' errors
+    shrinks like ``n^-1/2`` (the scaling ``learn_pca_threshold`` itself applies), the center stays.
+
+    Lets a cache learn once per (reference, window-size bucket) and serve every window size.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(2000, 4))
+        >>> th = learn_pca_threshold(x, 1000)
+        >>> bigger = rescale_pca_threshold(th, 4000)
+        >>> bigger.center == th.center, round(bigger.spread / th.spread, 3)
+        (True, 0.5)
+    """
+    window = max(int(window_size), 1)
+    if window == threshold.window_size or threshold.window_size < 1:
+        return threshold
+    spread = threshold.spread * float(np.sqrt(threshold.window_size / window))
+    z = (threshold.value - threshold.center) / threshold.spread if threshold.spread > 0 else 0.0
+    return PCAThreshold(threshold.center, spread, threshold.center + z * spread, threshold.chunk_size, window)
+
+
 def pca_drift(
     reference: ArrayLike,
     current: ArrayLike,
     *,
     model: PCAModel | None = None,
     threshold: PCAThreshold | None = None,
+    threshold_for: Callable[[int], PCAThreshold] | None = None,
     seed: int = 0,
 ) -> MultivariateResult:
     """PCA reconstruction-error drift of ``current`` against ``reference``.
 
-    Pass a cached ``model`` / ``threshold`` (learned for this window size) to skip refitting.
+    Pass a cached ``model`` / ``threshold`` (learned for this window size) to skip refitting, or
+    ``threshold_for``: called with the window's row count, only when the window is testable (a
+    cache that learns on a miss, e.g. ``learn_pca_threshold`` behind ``rescale_pca_threshold``).
 
     Example:
         >>> import numpy as np
@@ -227,7 +255,10 @@ def pca_drift(
         return MultivariateResult(
             "pca_reconstruction", 0.0, 0.0, 0.0, 1.0, False, n_ref, n_cur, False, reason
         )
-    threshold = threshold or learn_pca_threshold(ref, n_cur, model=model, seed=seed)
+    if threshold is None:
+        threshold = (
+            threshold_for(n_cur) if threshold_for else learn_pca_threshold(ref, n_cur, model=model, seed=seed)
+        )
     stat = float(reconstruction_error(model, cur).mean())
     p = float(stats.norm.sf((stat - threshold.center) / threshold.spread)) if threshold.spread > 0 else 1.0
     limit = max(threshold.value, threshold.center * (1 + MIN_INCREASE))
@@ -273,11 +304,18 @@ def auc_p_value(labels: ArrayLike, scores: ArrayLike) -> float:
     return float(stats.norm.sf((u - n1 * n0 / 2) / np.sqrt(var))) if var > 0 else 1.0
 
 
-def fit_logistic(x: ArrayLike, y: ArrayLike, *, l2: float = 1.0) -> FloatArray:
+def fit_logistic(
+    x: ArrayLike, y: ArrayLike, *, l2: float = 1.0, rel_tol: float | None = None, single: bool = False
+) -> FloatArray:
     """L2-penalised logistic regression; returns ``[intercept, *weights]``.
 
     Minimises ``sum log(1 + exp(-s_i (b + x_i w))) + l2 / 2 |w|^2`` (intercept unpenalised) with
     L-BFGS, the same objective as scikit-learn's ``LogisticRegression(C=1 / l2)``.
+
+    For a fit whose scores only get ranked (the domain classifier's AUC), two cheaper options:
+    ``rel_tol`` stops once a step improves the loss by less than that share (L-BFGS-B's ``ftol``;
+    default ~2e-9), ``single=True`` keeps the design in float32, halving the memory each
+    gradient reads (the loss and the optimiser's state stay in float64).
 
     Example:
         >>> import numpy as np
@@ -285,19 +323,25 @@ def fit_logistic(x: ArrayLike, y: ArrayLike, *, l2: float = 1.0) -> FloatArray:
         >>> bool(fit_logistic(x, [0, 0, 1, 1])[1] > 0)
         True
     """
-    design = np.column_stack([np.ones(len(x)), np.asarray(x, dtype=np.float64)])
+    dtype = np.float32 if single else np.float64
+    values = np.asarray(x, dtype=dtype)
+    values = values.reshape(-1, 1) if values.ndim == 1 else values
+    design = np.empty((values.shape[0], values.shape[1] + 1), dtype=dtype)
+    design[:, 0], design[:, 1:] = 1.0, values
     sign = 2.0 * np.asarray(y, dtype=np.float64) - 1.0
     penalty = np.full(design.shape[1], l2)
     penalty[0] = 0.0
 
     def loss(w: FloatArray) -> tuple[float, FloatArray]:
-        margin = sign * (design @ w)
+        margin = sign * (design @ w.astype(dtype, copy=False))
         value = np.logaddexp(0.0, -margin).sum() + 0.5 * (penalty * w**2).sum()
         # Negate the vector, not the matrix: `-design.T @ v` copied the whole design on every call.
-        grad = -(design.T @ (sign * special.expit(-margin))) + penalty * w
+        slope = (sign * special.expit(-margin)).astype(dtype, copy=False)
+        grad = -(design.T @ slope).astype(np.float64) + penalty * w
         return float(value), grad
 
-    res = optimize.minimize(loss, np.zeros(design.shape[1]), jac=True, method="L-BFGS-B")
+    options = {} if rel_tol is None else {"ftol": rel_tol}
+    res = optimize.minimize(loss, np.zeros(design.shape[1]), jac=True, method="L-BFGS-B", options=options)
     return np.asarray(res.x)
 
 
@@ -306,12 +350,10 @@ def _design(
 ) -> FloatArray:
     medians, means, scales = _prepare(ref_num)
     z = _standardise(np.vstack([ref_num, cur_num]), medians, means, scales)
-    parts = [z]
     head = z[:, :MAX_PRODUCT_FEATURES]
-    i, j = np.triu_indices(head.shape[1])
-    parts.append(head[:, i] * head[:, j])  # squares and pairwise products
+    k = head.shape[1]
     missing = np.isnan(np.vstack([ref_num, cur_num]))
-    parts.append(missing[:, missing.any(axis=0)].astype(np.float64))
+    blocks = [missing[:, missing.any(axis=0)]]
     if ref_cat is not None and cur_cat is not None:
         cats = np.vstack(
             [
@@ -324,11 +366,24 @@ def _design(
             values, counts = np.unique(keys[: len(ref_cat)], return_counts=True)
             kept = values[np.argsort(-counts)][:MAX_CATEGORIES]
             onehot = keys[:, None] == kept[None, :]
-            parts.append(np.column_stack([onehot, ~onehot.any(axis=1)]).astype(np.float64))
-    x = np.column_stack(parts)
+            blocks.append(np.column_stack([onehot, ~onehot.any(axis=1)]))
+    # One allocation, filled block by block: standardised values, their squares and pairwise products
+    # (in `np.triu_indices` order), missing-value indicators, one-hot categories. Gathering the
+    # product columns by index and stacking the parts copied the largest array three times.
+    x = np.empty((len(z), z.shape[1] + k * (k + 1) // 2 + sum(b.shape[1] for b in blocks)))
+    x[:, : z.shape[1]] = z
+    at = z.shape[1]
+    for c in range(k):
+        np.multiply(head[:, c : c + 1], head[:, c:], out=x[:, at : at + k - c])
+        at += k - c
+    for block in blocks:
+        x[:, at : at + block.shape[1]] = block
+        at += block.shape[1]
     n_ref = len(ref_num)
     mu, sd = x[:n_ref].mean(axis=0), x[:n_ref].std(axis=0)
-    return (x - mu) / np.where(sd > 0, sd, 1.0)
+    x -= mu  # in place: the design is the largest array of an analysis
+    x /= np.where(sd > 0, sd, 1.0)
+    return x
 
 
 def domain_classifier(
@@ -370,13 +425,16 @@ def domain_classifier(
         None if reference_categorical is None else np.asarray(reference_categorical, object),
         None if current_categorical is None else np.asarray(current_categorical, object),
     )
+    # Only the ranking of the scores matters (the AUC): a float32 design and a looser stopping rule
+    # cost a third less and move the AUC by ~1e-4, a hundredth of its sampling error at 4,000 rows.
+    x = x.astype(np.float32)
     y = np.r_[np.zeros(n_ref), np.ones(n_cur)]
     rng = np.random.default_rng(seed)
     folds = np.r_[rng.permutation(n_ref) % n_folds, rng.permutation(n_cur) % n_folds]  # stratified
     scores = np.empty(len(y))
     for f in range(n_folds):  # k model fits, each vectorised over rows
         test = folds == f
-        w = fit_logistic(x[~test], y[~test], l2=l2)
+        w = fit_logistic(x[~test], y[~test], l2=l2, rel_tol=FIT_REL_TOL, single=True)
         scores[test] = w[0] + x[test] @ w[1:]
     auc = roc_auc(y, scores)
     p = auc_p_value(y, scores)

@@ -41,6 +41,18 @@ def nav_for(request: HttpRequest) -> list[dict[str, Any]]:
     """The navigation a role may use (nothing it may not)."""
     role = user_role(request.user)
     items = [{"label": "Portfolio", "href": reverse("drift:portfolio"), "section": "portfolio"}]
+    # Every role reads events and incidents (as in the API); acting on them is analyst work.
+    items.append({"label": "Events", "href": reverse("governance:events"), "section": "events"})
+    items.append({"label": "Incidents", "href": reverse("governance:incidents"), "section": "incidents"})
+    # Read by every role too; drills and retraining requests are linked from these two pages' heads.
+    items.append(
+        {"label": "Postmortems", "href": reverse("governance:postmortems"), "section": "postmortems"}
+    )
+    items.append({"label": "Runbooks", "href": reverse("governance:runbooks"), "section": "runbooks"})
+    # Every role reads experiments; stopping one and recording its decision is analyst work.
+    items.append({"label": "Experiments", "href": reverse("drift:experiments"), "section": "experiments"})
+    if role_at_least(role, FRONTLINE):  # frontline users follow their flags there; analysts triage them
+        items.append({"label": "Triage", "href": reverse("governance:triage"), "section": "triage"})
     if role_at_least(role, ANALYST):
         items.append({"label": "API docs", "href": reverse("api-docs"), "section": "api"})
     if role_at_least(role, ADMIN) or (role_at_least(role, ANALYST) and request.user.is_staff):

@@ -35,6 +35,7 @@ def feature_detail(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         history=page.history,
         quality=page.quality,
         events=page.events,
+        flags=page.flags,
     )
     base = reverse("drift:feature", args=[slug, page.spec.name]) + "tables/"
     ctx = {

@@ -6,16 +6,24 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from drift import briefing, page_tables
+from drift.charts.breakdowns import breakdown_figures
+from drift.charts.concept import concept_points
 from drift.charts.pages import model_figures, outcome_counts
 from drift.page_selectors import ModelPage, model_page, schedule_sentence
-from drift.roles import ANALYST
+from drift.page_selectors.annotations import segment_features
+from drift.page_tables.breakdowns import concept_table, segments_table
+from drift.roles import ANALYST, FRONTLINE, role_at_least, user_role
 from drift.services.analyses import analysis_request
 from drift.views.access import page_ctx, role_required
 from drift.views.common import charts, csv_response, with_csv
+from drift.views.page_cache import model_body_key
 from monitoring_site.errors import ApplicationError
+
+BODY_PARTS = ("charts", "tables", "story", "fairness_charts")
 
 
 def _page(request: HttpRequest, slug: str, *, technical: bool = True) -> ModelPage:
@@ -46,6 +54,8 @@ def _tables(page: ModelPage, *, technical: bool = True) -> list[page_tables.Tabl
         page_tables.fairness_table(r),
         page_tables.operations_table(page.series),
         page_tables.attribution_table(r),
+        segments_table(r),
+        concept_table(concept_points(page.series)),
     ]
 
 
@@ -63,10 +73,8 @@ def _story(page: ModelPage) -> dict[str, str]:
     )
 
 
-@role_required()
-def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    technical = request.GET.get("view") == "technical"
-    page = _page(request, slug, technical=technical)
+def _body(request: HttpRequest, page: ModelPage, *, technical: bool) -> dict[str, Any]:
+    """What the page's body shows: its figures, tables and story."""
     figures = model_figures(
         series=page.series,
         cells=page.cells,
@@ -79,17 +87,40 @@ def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
         currency=page.model.currency,
         four_fifths=page.model.fairness_four_fifths,
         technical=technical,
+        flags=page.flags,
     )
+    if technical:  # drift by segment and concept drift
+        figures.update(breakdown_figures(series=page.series, results=page.results, events=page.events))
     tables = _tables(page, technical=technical)
+    return {
+        "charts": charts(figures),
+        "tables": with_csv(request, tables, reverse("drift:model", args=[page.model.slug]) + "tables/"),
+        "story": _story(page) if page.results else None,
+        "fairness_charts": sorted(k for k in figures if k.startswith("fairness_")),
+    }
+
+
+@role_required()
+def model_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    technical = request.GET.get("view") == "technical"
+    page = _page(request, slug, technical=technical)
+    role = user_role(request.user)
+    can_flag = role_at_least(role, FRONTLINE)
+    # The body is built only when the template's `page_cache` has no copy for its key.
+    body = SimpleLazyObject(lambda: _body(request, page, technical=technical))
     ctx: dict[str, Any] = {
         "page": page,
         "model": page.model,
         "technical": technical,
-        "charts": charts(figures),
-        "tables": with_csv(request, tables, reverse("drift:model", args=[slug]) + "tables/"),
-        "story": _story(page) if page.results else None,
-        "fairness_charts": sorted(k for k in figures if k.startswith("fairness_")),
+        "body_key": model_body_key(
+            page, request, technical=technical, can_analyse=role_at_least(role, ANALYST), can_explore=can_flag
+        ),
+        **{name: SimpleLazyObject(lambda name=name: body[name]) for name in BODY_PARTS},
         "features": sorted({c["feature"] for c in page.cells}),
+        # The flag form under the time charts (frontline and up): segments it offers, the window length
+        # a click on a chart fills in.
+        "segment_features": segment_features(page.version) if can_flag else [],
+        "window_seconds": (page.run.window_end - page.run.window_start).total_seconds() if page.run else 0,
     }
     return render(request, "drift/model.html", page_ctx(request, ctx, "portfolio"))
 

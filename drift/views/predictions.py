@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from drift.page_selectors.annotations import flags_of_prediction
 from drift.page_selectors.predictions import LOW_CONFIDENCE_MARGIN, explorer_page, prediction_detail
 from drift.roles import FRONTLINE
 from drift.views.access import page_ctx, role_required
@@ -26,4 +27,5 @@ def predictions_list(request: HttpRequest, slug: str) -> HttpResponse:
 @role_required(FRONTLINE)
 def prediction_page(request: HttpRequest, slug: str, record_id: str) -> HttpResponse:
     ctx = prediction_detail(request.user, slug, record_id)
+    ctx["flags"] = flags_of_prediction(ctx["model"], ctx["row"].record_id)
     return render(request, "drift/prediction.html", page_ctx(request, ctx, "predictions"))

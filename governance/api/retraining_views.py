@@ -112,10 +112,11 @@ class RetrainingTransitionView(APIView):
 
     @extend_schema(request=s.RetrainingTransitionSerializer, responses=s.RetrainingRequestSerializer)
     def post(self, request: Request, pk: int) -> Response:
+        # Scope first: another model's key gets 404 whatever it sends, never a validation answer.
+        found = selectors_retraining.retraining_request_for(request.user, pk)
         data = s.RetrainingTransitionSerializer(data=body(request))
         data.is_valid(raise_exception=True)
         v: dict[str, Any] = dict(data.validated_data)
-        found = selectors_retraining.retraining_request_for(request.user, pk)
         if v.get("version"):
             v["version"] = version_for(found.model, v["version"], status=400)
         retraining_request_transition(request=found, by=request.user, **v)

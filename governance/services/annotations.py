@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from drift.models import FeatureSpec, MonitoredModel, PredictionLog
+from drift.models import FeatureSpec, MonitoredModel
 from drift.roles import ANALYST, FRONTLINE, role_at_least, user_role
+from drift.selectors import prediction_of_record
 from governance.models import (
     Annotation,
     AnnotationCategory,
@@ -68,7 +69,7 @@ def _target(
             errors=[{"field": "target", "message": "give exactly one of record_id, start/end, segment"}],
         )
     if record_id:
-        row = PredictionLog.objects.filter(model=model, record_id=record_id, is_drill=False).first()
+        row = prediction_of_record(model, record_id).filter(is_drill=False).first()
         if row is None:
             raise _invalid("record_id", f"no prediction with id '{record_id[:200]}' for this model")
         return {"target": AnnotationTarget.PREDICTION, "record_id": record_id, "prediction": row}

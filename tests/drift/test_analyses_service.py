@@ -28,7 +28,7 @@ from drift.services.analyses import (
 from drift.services.analysis_dispatch import holdout_evaluate
 from drift.services.labels import labels_record
 from drift.services.reference import reference_upload
-from drift.services.thresholds import threshold_mark_false_alarm
+from drift.services.thresholds import PCA_KEY, threshold_mark_false_alarm
 from monitoring_site.errors import ApplicationError
 from tests.drift.analyses_support import (  # noqa: F401
     DAY,
@@ -142,15 +142,35 @@ def test_a_run_stuck_in_running_is_claimed_again_after_a_while(shifted, clock):
 
 
 def test_thresholds_are_learned_once_and_fed_once_per_window(shifted):
+    features = LearnedThreshold.objects.exclude(feature=PCA_KEY[0])
     first = analysed(shifted)
-    learned = {(t.feature, t.method): t.passes for t in LearnedThreshold.objects.all()}
+    learned = {(t.feature, t.method): t.passes for t in features}
     analysed(shifted)
 
     assert len(learned) == 8
     # Seven features passed and fed their thresholds; the drifted one did not; the re-run fed nothing.
     assert sorted(learned.values()) == [0] + [1] * 7
-    assert {(t.feature, t.method): t.passes for t in LearnedThreshold.objects.all()} == learned
+    assert {(t.feature, t.method): t.passes for t in features} == learned
     assert first.thresholds_fed is True
+
+
+def test_the_pca_null_is_learned_once_per_reference_and_reused(db, clock):
+    sc = make_scenario("stationary", n_reference=3_000, n_current=2_000, n_numeric=12, seed=0)
+    version = scenario_model(sc)
+    ingest(version, sc.current)
+
+    first = analysed(version)
+    pca = LearnedThreshold.objects.get(feature=PCA_KEY[0])
+    second = analysed(version)
+
+    assert LearnedThreshold.objects.get(feature=PCA_KEY[0]).pk == pca.pk  # reused, not learned again
+    assert pca.state["center"] > 0 and pca.value > pca.state["center"]
+    results = [AnalysisResult.objects.get(run=r, section="data_drift").data for r in (first, second)]
+    pcas = [r["multivariate"]["pca"] for r in results]
+    assert pcas[0] == pcas[1] and pcas[0]["testable"] and not pcas[0]["drifted"]
+    assert pcas[0]["expected"] == pytest.approx(pca.state["center"])
+    # Passing windows adapt the feature thresholds only.
+    assert LearnedThreshold.objects.get(feature=PCA_KEY[0]).state == pca.state
 
 
 def test_a_false_alarm_lifts_the_threshold_above_the_flagged_effect(shifted):

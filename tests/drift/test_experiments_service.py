@@ -259,11 +259,23 @@ def test_a_person_stops_with_a_reason_and_promotes_with_the_evidence(
     decision = AuditEntry.objects.get(action="experiment.decision", object_id=str(running.pk))
     assert decision.user == analyst.user and decision.reason == "Good enough"
     stages = AuditEntry.objects.filter(action="model_version.stage_change").order_by("at", "id")
-    assert [(e.object_id, e.after["stage"]) for e in stages] == [
-        (str(credit_v2.pk), "canary"),  # at the start
-        (str(credit_v2.pk), "production"),
-        (str(credit_v1.pk), "archived"),
-    ]
+    assert [(e.object_id, e.after["stage"]) for e in stages] == [(str(credit_v2.pk), "canary")]  # at start
+    # The promotion itself is governance's: gated, audited as any promotion, v1 archived on the record.
+    promoted = AuditEntry.objects.get(action="version.promote", object_id=str(credit_v2.pk))
+    assert (promoted.before, promoted.after["production"]) == ({"production": "v1"}, "v2")
+    assert promoted.user == analyst.user and promoted.reason == f"experiment {running.pk}: Good enough"
+    assert credit_v1.stage_history.get(to_stage="archived").reason == "replaced by v2"
+
+
+def test_only_an_analyst_or_an_admin_can_promote_through_a_decision(running, credit_v2, bob):
+    experiment_stop(experiment=running, reason="Enough", actor=Actor.of(bob))
+    for actor in (Actor.of(bob), Actor.system("somebody")):
+        with pytest.raises(ApplicationError) as refused:
+            experiment_decide(experiment=running, decision="promote", reason="Ship it", actor=actor)
+        assert refused.value.status == 403
+    running.refresh_from_db(), credit_v2.refresh_from_db()
+    assert running.status == "stopped" and not running.decisions.exists()  # nothing half-done
+    assert credit_v2.stage == Stage.CANARY
 
 
 def test_a_decision_needs_a_stopped_experiment(running, analyst):

@@ -1,8 +1,7 @@
-"""Who may call which endpoint, as a table. The README's "Roles and permissions" table says the same,
-and `test_the_readme_table_says_what_this_table_says` keeps the two in step."""
+"""Who may call which registry and telemetry endpoint, with the API's error shape and messages, revoked
+keys and bad credentials. The matrix over every URL, which README.md's "Roles and permissions" table
+follows, is tests/site/test_permission_matrix.py."""
 
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,25 +200,3 @@ def test_a_used_key_records_when_it_was_last_used(world):
     token_client(key=world["own_key"]).get(M)
 
     assert IntegrationKey.objects.get(name="scoring").last_used_at == timezone.now()
-
-
-def readme_table() -> dict[str, tuple[Any, ...]]:
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    rows = {}
-    for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 8 or not re.match(r"(read|register|send|API schema)", cells[0]):
-            continue
-        kind = {"read": "read", "register": "registry write", "send": "telemetry write"}.get(
-            cells[0].split()[0], "schema and docs"
-        )
-        rows[kind] = tuple(OK if c in {"✓", "own model only"} else int(c) for c in cells[1:])
-    return rows
-
-
-def test_the_readme_table_says_what_this_table_says():
-    documented = readme_table()
-
-    # The README has no column for users without a role (its text says: 403 everywhere).
-    assert documented == {kind: row[:-1] for kind, row in TABLE.items()}
-    assert all(row[-1] in {403, OK} for row in TABLE.values())

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from drift.demo import analyses, governance
+from drift.demo import analyses, experiment, governance
 from drift.demo import catalogue as cat
 from drift.demo.seed import SeedReport, demo_delete, ensure_users, personal_token
 from drift.demo.story import DAY, Story, StoryConfig, generate
@@ -111,6 +111,8 @@ class Command(BaseCommand):
             w("  governance   " + "\n               ".join(lines))
             target = cat.ALERT_CHANNEL["target"]
             w(f"               {demo.emails} emails to {target} (kept in memory while seeding)")
+        if demo.experiment is not None:
+            w("  experiment   " + "\n               ".join(experiment.summary_lines(demo.experiment)))
 
     def _summary(self, story: Story, report: SeedReport, seconds: float) -> None:
         w = self.stdout.write

@@ -8,7 +8,8 @@ from drift.engine import drift
 from drift.engine.context import FeatureInfo, ModelInfo, WindowInput
 from drift.narratives import narrate
 from drift.profiles import merge_sketches, sketch_rows, spec_from_reference
-from tests.drift.engine.support import scenario_input
+from drift.scenarios import make_scenario
+from tests.drift.engine.support import scenario_input, window_input
 
 
 @pytest.mark.parametrize(
@@ -91,6 +92,10 @@ class Recording:
         self.asked.append((feature, mode, method, window_size))
         return learn(window_size)
 
+    def pca_threshold(self, window_size, learn):
+        self.asked.append(("(multivariate)", "pca", "reconstruction", window_size))
+        return learn(window_size)
+
 
 def test_thresholds_come_from_the_threshold_source_once_per_testable_feature():
     source = Recording()
@@ -98,7 +103,24 @@ def test_thresholds_come_from_the_threshold_source_once_per_testable_feature():
 
     drift.data_drift(inp)
 
-    assert sorted(a[0] for a in source.asked) == sorted(f.name for f in inp.features)
+    features = [a[0] for a in source.asked if a[0] != "(multivariate)"]
+    assert sorted(features) == sorted(f.name for f in inp.features)
+    # Four numeric features: PCA keeps them all, nothing to reconstruct, so no null is asked for.
+    assert not out_of(source, "(multivariate)")
+
+
+def out_of(source, name):
+    return [a for a in source.asked if a[0] == name]
+
+
+def test_the_pca_null_comes_from_the_threshold_source_for_the_windows_sample_rows():
+    source = Recording()
+    sc = make_scenario("correlation_change", n_reference=4_000, n_current=2_000, n_numeric=12, seed=0)
+
+    out = drift.data_drift(window_input(sc, thresholds=source))
+
+    assert out_of(source, "(multivariate)") == [("(multivariate)", "pca", "reconstruction", 2_000)]
+    assert out["multivariate"]["pca"]["drifted"] is True
 
 
 # --- features that cannot be compared -----------------------------------------------------------

@@ -226,3 +226,21 @@ def test_numbers_read_naturally():
         "1,230,000",
     ]
     assert [pct(x) for x in (0.234, 0.012, 0.05, 0.0)] == ["23%", "1.2%", "5%", "0%"]
+
+
+def test_concept_drift_is_told_with_its_size_and_a_readable_time():
+    section = {
+        "status": "ok",
+        "drifted": True,
+        "given_score_drifted": True,
+        "conditional": {"score": {"drifted": True, "effect": 0.17}},
+        "drifted_features": [],
+        "detectors": {"adwin": {"drifts": 1, "first_drift_at": "2026-11-20T14:57:03Z"}},
+    }
+
+    text = narrate({"concept_drift": section})
+
+    assert "Outcomes no longer follow the model's scores as they did on the reference." in text
+    assert "At the same score, the outcome rate moved by 17 percentage points on average." in text
+    assert "(first around 14:57 UTC on 20 Nov)" in text
+    assert not JARGON.search(text), text

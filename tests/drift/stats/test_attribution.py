@@ -71,6 +71,17 @@ def test_mutual_information_textbook_values_and_sklearn():
     assert mutual_information(z, w) == pytest.approx(mutual_info_score(z, w))
 
 
+def test_sparse_integer_codes_and_their_text_give_the_same_mutual_information():
+    rng = np.random.default_rng(4)
+    codes = rng.choice([0, 3, 7, 40], size=5_000)  # bin codes with gaps, as a profile's bins leave
+    prediction = np.where(rng.random(5_000) < 0.2 + 0.15 * (codes == 7), "1", "0").astype(object)
+    text = codes.astype(str).astype(object)
+    assert mutual_information(codes, prediction) == pytest.approx(mutual_info_score(codes, prediction))
+    as_codes = surrogate_importance({"c": codes}, prediction, coded=["c"])
+    as_text = surrogate_importance({"c": text}, prediction)
+    assert as_codes.values == pytest.approx(as_text.values, rel=1e-12)
+
+
 def test_surrogate_importance_ranks_the_feature_that_drives_the_prediction():
     rng = np.random.default_rng(2)
     n = 20_000

@@ -16,6 +16,7 @@ from drift.stats.multivariate import (
     learn_pca_threshold,
     pca_drift,
     reconstruction_error,
+    rescale_pca_threshold,
     roc_auc,
 )
 
@@ -125,6 +126,32 @@ def test_a_cached_threshold_is_reused():
     threshold = learn_pca_threshold(ref, 500, model=model)
     result = pca_drift(ref, cur[:500], model=model, threshold=threshold)
     assert result.threshold == threshold.value
+
+
+def test_a_null_learned_for_one_window_size_rescales_to_what_learning_at_another_gives():
+    ref, *_ = scenario_arrays("stationary", 2_000, seed=4)
+    # Both chunk sizes are capped at half the reference (1,000 rows): the same draws, rescaled.
+    learned = learn_pca_threshold(ref, 1_024, seed=3)
+    direct = learn_pca_threshold(ref, 1_500, seed=3)
+    rescaled = rescale_pca_threshold(learned, 1_500)
+    assert rescaled.center == pytest.approx(direct.center)
+    assert rescaled.spread == pytest.approx(direct.spread)
+    assert rescaled.value == pytest.approx(direct.value)
+    assert rescaled.window_size == 1_500 and rescale_pca_threshold(learned, 1_024) == learned
+
+
+def test_the_threshold_source_is_asked_only_for_a_testable_window(rng):
+    asked = []
+
+    def source(n):
+        asked.append(n)
+        return learn_pca_threshold(ref, n)
+
+    ref, cur, *_ = scenario_arrays("stationary", 2_000, seed=5)
+    result = pca_drift(ref, cur[:700], threshold_for=source)
+    assert asked == [700] and result.testable and not result.drifted
+    assert not pca_drift(rng.normal(size=(500, 2)), rng.normal(size=(100, 2)), threshold_for=source).testable
+    assert asked == [700]
 
 
 def test_too_few_rows_are_not_testable():
