@@ -12,6 +12,15 @@ class PredictionStatus(models.TextChoices):
 
 
 class PredictionLog(models.Model):
+    """One prediction as the client sent it (after PII handling): the raw data retention may drop.
+
+    On PostgreSQL the table is partitioned by week of `timestamp` (migration 0007): its primary key is
+    (id, timestamp), and (model, record_id) is unique through the `drift_predictionkey` table instead of
+    the constraint below, which is real on SQLite only. A new foreign key to this model needs
+    `db_constraint=False` there plus a constraint to `drift_predictionkey(prediction_id)` in RunSQL, and
+    a new unique constraint must include `timestamp`.
+    """
+
     model = models.ForeignKey(MonitoredModel, on_delete=models.CASCADE, related_name="predictions")
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="predictions")
     record_id = models.CharField(max_length=200, help_text="The client's id, unique per model.")
@@ -32,7 +41,7 @@ class PredictionLog(models.Model):
 
     class Meta:
         constraints = [
-            # Idempotent ingestion: re-sent ids are duplicates, never second rows.
+            # Idempotent ingestion: re-sent ids are duplicates, never second rows (PostgreSQL: see above).
             models.UniqueConstraint(fields=["model", "record_id"], name="uniq_prediction_record_per_model"),
         ]
         indexes = [
