@@ -145,10 +145,8 @@ def stored_rows(model: Any) -> int:
 def feed(model: Any, first: int, n: int, start: datetime, days: int, seed: int) -> tuple[int, float]:
     """Predictions `first` … `first + n - 1`, spread evenly over `days` from `start` in time order (one
     stream), every 5th labelled. Returns (rows stored, seconds)."""
-    from analysis import store_outcomes  # bench/analysis.py: outcomes as outcomes_ingest stores them
-
     from drift.scenarios import make_scenario
-    from drift.services.ingestion import predictions_ingest
+    from drift.services.ingestion import outcomes_ingest, predictions_ingest
 
     t0 = time.perf_counter()
     step = days * 86_400 / max(n, 1)
@@ -178,11 +176,11 @@ def feed(model: Any, first: int, n: int, start: datetime, days: int, seed: int) 
                     }
                 )
                 if (first + i) % LABEL_EVERY == 0:
-                    outcomes.append((rid, int(cur.y[j])))
+                    outcomes.append({"prediction_id": rid, "label": int(cur.y[j])})
             answer = predictions_ingest(model=model, version="v1", records=records, submitted_by="bench")
             stored += answer.accepted
             if outcomes:
-                store_outcomes(model, outcomes)
+                outcomes_ingest(model=model, records=outcomes, submitted_by="bench")
         done = lo + size
         rate = stored / (time.perf_counter() - t0)
         print(f"  {model.slug}: {first + done:,} predictions stored ({rate:,.0f} rows/s)", flush=True)

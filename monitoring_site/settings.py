@@ -327,7 +327,15 @@ def cache_from_url(url: str) -> dict[str, object]:
             # A cache that does not answer must not hold requests up (callers treat errors as misses).
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
-    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "driftwatch"}
+    # The pages cache each analysed window's summary and cells and each rendered model-page body here
+    # (drift.page_selectors.run_cache): a model page holds ~60 entries, more than Django's default 300
+    # leaves room for across a portfolio. Still bounded: ~20 MB when full of such entries (a few KB
+    # each; the rendered bodies, up to ~100 KB, are one per page state).
+    return {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "driftwatch",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
 
 
 # The sign-in limit and the metrics answer live here; with several web processes use Redis.
