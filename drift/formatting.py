@@ -101,3 +101,20 @@ def duration_s(value: Any) -> str:
     """A duration given in seconds (see `duration_ms`)."""
     x = _num(value)
     return DASH if x is None else duration_ms(x * 1000)
+
+
+def record_value(value: Any) -> str:
+    """One value of one record, exact but readable (no rounding: a person checks it against the case):
+
+    >>> record_value(24400), record_value(0.2021), record_value(True), record_value(1.0e5), record_value("")
+    ('24,400', '0.2021', 'yes', '100,000', '—')
+    """
+    if value is None or value == "":
+        return DASH
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
+        return f"{int(value):,}"
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    return str(value)

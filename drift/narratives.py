@@ -323,14 +323,52 @@ def _concept(section: Mapping[str, Any]) -> list[str]:
         where = sorted(section.get("drifted_features", []), key=lambda f: -(cond[f].get("effect") or 0))
         tail = f", most of all across {_join([_name(f) for f in where[:2]])}" if where else ""
         out.append(f"Outcomes no longer follow the model's scores as they did on the reference{tail}.")
+        bands = _moved_bands(section, where)
         moved = (cond.get("score") or {}).get("effect")
-        if moved:
+        if bands:
+            out += bands
+        elif moved:
             size = f"{100 * moved:.1f}" if moved < 0.1 else f"{100 * moved:.0f}"
             out.append(f"At the same score, the outcome rate moved by {size} percentage points on average.")
     adwin = (section.get("detectors") or {}).get("adwin") or {}
     if adwin.get("drifts"):
         out.append(
             f"The error rate shifted during the window (first around {_clock(adwin['first_drift_at'])})."
+        )
+    return out
+
+
+_GENERIC_POSITIVE = frozenset({"1", "1.0", "true", "yes", "positive"})
+
+
+def _moved_bands(section: Mapping[str, Any], features: list[str]) -> list[str]:
+    """'Among predictions scored 0.42 to 0.57, the default rate is now 18%, where the reference says 9%.'
+    for the (at most two) score bands that moved most, else for the most-changed feature's cell that did.
+    """
+    cond, target = section.get("conditional", {}), section.get("target")
+    label = str(section.get("positive_label") or "")
+    named = label.isalpha() and label.lower() not in _GENERIC_POSITIVE  # "default", "churn", not "1"
+    what = {"error": "the error rate", "large_error": "the share of large errors"}.get(
+        str(target), f"the {label} rate" if named else "the outcome rate"
+    )
+    moves = list((cond.get("score") or {}).get("moved") or [])[:2]
+    feature = next((f for f in features if (cond.get(f) or {}).get("moved")), None)
+    if not moves and feature:
+        moves = cond[feature]["moved"][:1]
+    out = []
+    for m in moves:
+        band = str(m["score_band"])
+        if band == "no score":
+            who = "without a score"
+        elif target == "large_error":  # regression: the bands are of the predicted value
+            who = band if band.startswith("below") else f"of {band}"
+        else:
+            who = f"scored {band}"
+        if "feature_bin" in m:
+            who = f"with {_name(str(feature))} {m['feature_bin']} {who}"
+        out.append(
+            f"Among predictions {who}, {what} is now {pct(m['window_rate'])}, where the reference says "
+            f"{pct(m['reference_rate'])}."
         )
     return out
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from drift.formatting import number
 from drift.scenarios import KINDS, MAGNITUDES  # the scenario kinds and their default sizes
 
 NEW_CATEGORY = "drill-new"
@@ -77,7 +78,8 @@ def _shift(rows: list[Row], name: str, kind: str, m: float) -> str:
     ok = np.array([isinstance(v, int | float) and not isinstance(v, bool) for v in values])
     if kind == "mean_shift":
         moved = [float(v) + m * std if o else v for v, o in zip(values, ok, strict=True)]
-        note = f"'{name}' shifted by {m:g} reference standard deviations ({m * std:.4g})"
+        # In the feature's own units, as people read them: "(13,500)", not "(1.348e+04)".
+        note = f"'{name}' shifted by {m:g} reference standard deviations ({number(m * std)})"
     else:
         moved = [mean + m * (float(v) - mean) if o else v for v, o in zip(values, ok, strict=True)]
         note = f"'{name}' spread {m:g} times around its mean"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from drift.formatting import DASH, duration_ms, number, percent
+from drift.formatting import DASH, count, duration_ms, number, percent
 from governance.signals import Signal, parse_signal
 
 Phrase = Callable[[Signal, float | None, float | None], str]
@@ -151,6 +151,32 @@ PHRASES: dict[str, Phrase] = {
     "queue_depth": _operations,
     "volume_ops": _operations,
 }
+
+
+# Signals whose values are shares (percentages) or counts (whole numbers), as their sentences say them.
+SHARE_KINDS = ("share_drifted", "quality_check", "quality_feature", "ece", "concept_error_rate", "error_rate")
+COUNT_KINDS = ("quality_alerts", "detector", "queue_depth", "volume_ops")
+
+
+def signal_value(signal: str, value: float | None) -> str:
+    """A signal's value (or threshold) in the unit its sentence uses, for the facts beside it:
+
+    >>> signal_value("data_drift.share_drifted", 0.6429), signal_value("operations.latency_p95", 950)
+    ('64%', '950 ms')
+    >>> signal_value("data_drift.feature.income", 0.1279), signal_value("data_quality.volume", 1336)
+    ('0.128', '1,336')
+    """
+    try:
+        sig = parse_signal(signal)
+    except ValueError:
+        return number(value)
+    if sig.kind in COUNT_KINDS or sig.arg == "volume":
+        return count(value)
+    if sig.kind in SHARE_KINDS:
+        return percent(value)
+    if sig.kind in ("latency_p95", "latency_p99"):
+        return duration_ms(value)
+    return number(value)
 
 
 def what_was_seen(signal: str, value: float | None, threshold: float | None) -> str:

@@ -59,6 +59,8 @@ def concept_points(series: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "features": list(part.get("drifted_features") or []) if ok else [],
                 "detections": part.get("detectors_adwin_drifts") if ok else None,
                 "threshold": finite(part.get("min_effect")) if ok else None,
+                "tests_fired": list(part.get("tests_fired") or []) if ok else [],
+                "moved_bands": list(part.get("conditional_score_moved") or []) if ok else [],
             }
         )
     return out

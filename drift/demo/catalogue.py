@@ -454,6 +454,49 @@ INCOME_CAUSE = (
 )
 INCOME_ACTIONS = "Join fixed and re-run by the data engineering on-call; the day's records are flagged."
 
+# The runbook the analyst writes with the policies; 'Population shift' links it, so its incident does too.
+RUNBOOK: dict[str, str] = {
+    "slug": "credit-risk-population-shift",
+    "title": "Credit risk: the applicant population changed",
+    "policy": POLICY_SHIFT,
+    "reason": "Model risk standard MRM-7 asks for a written response to a population change.",
+    "body": "When more than a fifth of the inputs move away from the reference, the policy has already "
+    "sent automated decisions to **human review**. Underwriters decide every application until the "
+    "model owner has assessed the change.\n\n"
+    "## First hour\n"
+    "1. Acknowledge the event and take command of the incident; name a scribe.\n"
+    "2. Tell the underwriting lead that every application now needs a person (expect 3-4x the queue).\n"
+    "3. Open the event's snapshot: which inputs moved, and by how much.\n\n"
+    "## Find the cause\n"
+    "- Read the model page's narrative: a new category, a segment that grew, a feed that broke.\n"
+    "- Check the day's releases (pipeline version on the model page) and any channel onboarding.\n"
+    "- A broken feed (nulls, text in numbers) is a data incident: fix the feed, re-run the day.\n"
+    "- A new population is real: decide which applications the model may still decide alone.\n\n"
+    "## Mitigate, then return to normal\n"
+    "- Route the changed population to underwriters at the gateway; keep the rest automatic.\n"
+    "- Return the serving mode to normal **with a reason** once the automatic decisions cover inputs "
+    "that match the reference.\n"
+    "- Ask for retraining on data that includes the new population; keep the event open (mitigated) "
+    "until that version is in production.\n"
+    "- Write the postmortem within a week.",
+}
+
+# What the underwriter flags while the shift is worked (drift.demo.frontline).
+FLAG_PARTNER_CHANNEL = (
+    f"Applications from the new {NEW_CHANNEL} channel come with self-declared incomes and no payslips; "
+    "several look high for the applicant's job. We cannot check them the way we check branch and web "
+    "applications."
+)
+FLAG_PARTNER_APPLICATION = (
+    "Decided automatically on a self-declared income from the partner gateway. I would have asked for "
+    "payslips before approving."
+)
+FLAG_THIN_FILES = (
+    "New customers with under two years of credit history: since the partner channel opened, their "
+    "scores look low to me for how little we know about them."
+)
+FLAG_TASK_TITLE = "Verify partner incomes before the model decides"
+
 # The drill the team runs on a quiet day: a known change to income, to rehearse the income rule.
 DRILL: dict[str, Any] = {
     "scenario": "mean_shift",

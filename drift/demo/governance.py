@@ -5,16 +5,17 @@ writes the model's policies (catalogue.POLICIES), three weeks before day 0. The 
 time order; every finished run goes through the policies as in production. Between the days, an
 `Agenda` plays what the people do, at story times, through governance's services (each one audited):
 
-- the population shift (day 60 on) trips 'Population shift': human review, a drift event, a SEV2
-  incident, an email, a retraining request. Nobody acknowledges the incident at night, so it
-  escalates after 30 minutes. In the morning the admin takes command, the analyst acknowledges and
-  investigates the event (suspected cause: pipeline 2.5.0's partner channel, self-declared incomes);
-  two days later the admin mitigates (partner applications to manual underwriting). Near the end of the
-  story the admin returns the gate to normal with a reason, resolves the incident and publishes its
-  postmortem. The event stays open, mitigated: the new population is still there, and closing an event
-  whose breach continues would only make the next window open a new one;
+- the population shift (day 60 on) trips 'Population shift': human review, a drift event, a SEV2 incident
+  (with the runbook the analyst wrote for it), an email, a retraining request. Nobody acknowledges the
+  incident at night, so it escalates after 30 minutes. In the morning the admin takes command, the
+  analyst acknowledges and investigates the event (suspected cause: pipeline 2.5.0's partner channel,
+  self-declared incomes); two days later the admin mitigates (partner applications to manual
+  underwriting). Near the end of the story the admin returns the gate to normal with a reason, resolves
+  the incident and publishes its postmortem. The event stays open, mitigated: the new population is still
+  there, and closing an event whose breach continues would only make the next window open a new one;
 - the events that follow from it (income's drift, the estimated accuracy) are linked to it and
-  mitigated with it;
+  mitigated with it; the underwriter flags what he sees in his queue, and the analyst triages it
+  (drift.demo.frontline);
 - one-day breaches (income nulls on day 52, scoring errors on days 23 and 71) are acknowledged,
   investigated, mitigated and resolved once the next window is clean;
 - on a quiet day (a third into the story) the analyst runs a drill on the income rule: a known change
@@ -35,6 +36,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from drift.demo import catalogue as cat
+from drift.demo import frontline
 from drift.demo.seed import StoryClock
 from drift.demo.story import DAY, HOUR, Story
 from drift.models import MonitoredModel
@@ -69,6 +71,7 @@ from governance.services.postmortems import (
     postmortem_transition,
     postmortem_update,
 )
+from governance.services.runbooks import runbook_create
 
 MINUTE = 60
 # Events of these signals that open while the shift is being worked are its effects, worked with it.
@@ -123,6 +126,7 @@ class GovernanceReport:
     deliveries: int = 0
     postmortem: str = ""
     drill: str = ""
+    flags: str = ""
     skipped: list[str] = field(default_factory=list)
 
 
@@ -145,13 +149,24 @@ class GovernanceStory:
     # --- before day 0 ----------------------------------------------------------------------------------
 
     def setup(self) -> None:
-        """The on-call channel and its escalation path (admin), then the policies (analyst)."""
+        """The on-call channel and its escalation path (admin), then the runbook and the policies
+        (analyst); the population-shift policy links the runbook, so its incident opens with it."""
         self.clock.set(self.story.start - 20 * DAY + 2 * HOUR)
         channel = channel_create(model=self.model, actor=Actor.of(self.admin), **cat.ALERT_CHANNEL)
         escalation_path_set(
             model=self.model,
             steps=[{"channel": channel.pk, "after_minutes": cat.ESCALATE_AFTER_MINUTES}],
             by=self.admin,
+        )
+        self.clock.set(self.story.start - 19 * DAY + 9 * HOUR)
+        spec = cat.RUNBOOK
+        runbook = runbook_create(
+            slug=spec["slug"],
+            title=spec["title"],
+            body=spec["body"],
+            model=self.model,
+            by=self.analyst,
+            reason=spec["reason"],
         )
         for k, spec in enumerate(cat.POLICIES):
             self.clock.set(self.story.start - 19 * DAY + (10 + k) * HOUR)
@@ -161,6 +176,7 @@ class GovernanceStory:
                 rules=spec["rules"],
                 by=self.analyst,
                 reason=spec["reason"],
+                runbook=runbook if spec["name"] == cat.RUNBOOK["policy"] else None,
             )
             self.report.policies.append(spec["name"])
         drill = self.story.start + round(self.story.config.days / 3) * DAY + 14 * HOUR
@@ -257,6 +273,9 @@ class GovernanceStory:
                 "the analyst records her findings on the incident",
                 lambda: incident_timeline_add(incident=incident, by=self.analyst, text=cat.SHIFT_FINDINGS),
             )
+        frontline.plan_flags(
+            a.at, model=self.model, users=self.users, event=event, morning=self._morning(event, 0)
+        )
         self.shift_mitigated_at = self._morning(event, 14 + 2 * DAY / HOUR)
         a.at(
             self.shift_mitigated_at,
@@ -467,6 +486,7 @@ class GovernanceStory:
         r.serving_mode = state.mode if state else "normal"
         r.audit_entries = AuditEntry.objects.filter(model=self.model).count()
         r.deliveries = Delivery.objects.filter(channel__model=self.model).count()
+        r.flags = frontline.summary(self.model)
         return r
 
 
@@ -537,6 +557,7 @@ def summary_lines(report: GovernanceReport, story: Story) -> list[str]:
     lines.append(f"{report.audit_entries} audit entries, {report.deliveries} notifications")
     lines.append(f"postmortem: {report.postmortem or 'none'}")
     lines.append(f"drill: {report.drill or 'none'}")
+    lines.append(f"triage: {report.flags or 'no flags'}")
     if report.skipped:
         lines.append(f"not reached before the story's end: {'; '.join(report.skipped)}")
     return lines

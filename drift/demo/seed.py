@@ -31,7 +31,7 @@ from drift.services.ingestion import health_record, outcomes_ingest, predictions
 from drift.services.keys import integration_key_create
 from drift.services.reference import reference_upload
 from drift.services.registry import model_create, version_create, version_set_stage
-from governance.models import DriftEvent
+from governance.models import DriftEvent, Runbook
 from monitoring_site.errors import ApplicationError
 
 
@@ -308,6 +308,8 @@ def demo_delete() -> bool:
         ReferenceRow.objects.filter(dataset__version__model=model).delete()
         # A drill's events protect their drill, which the model's cascade would delete: events first.
         DriftEvent.objects.filter(model=model).delete()
+        # Its runbooks would outlive it (shared, model emptied) and hold their slugs against the re-seed.
+        Runbook.objects.filter(model=model).delete()
         model.delete()
     return True
 

@@ -5,7 +5,10 @@ reference's median) goes through ADWIN, DDM and Page-Hinkley in prediction-time 
 `conditional_target_drift` compares the target rate per score decile with the reference's, and per
 (feature bin, score decile) cell for each feature: a pure change of the inputs leaves the target rate
 given the score alone (the model still knows what it knew), so a change there is a change of
-P(y | x), and the feature whose cells moved is where it happened. Tests are Bonferroni-corrected.
+P(y | x), and the feature whose cells moved is where it happened. Tests are Bonferroni-corrected
+across tables; within a table, the summed test and the per-bin test each get half of the table's level
+(`drift.stats.target_rule`), and the bins the per-bin test flags are kept with their rates on each
+side (`drift.engine.concept_moves`), so the pages can say which score band moved and by how much.
 Identifier-like features (customer ids, hashed e-mails) are never compared, nor are tables the window
 cannot be put on; `not_compared` says why for each.
 """
@@ -18,13 +21,15 @@ from typing import Any
 
 import numpy as np
 
-from drift.engine.bins import bin_codes, bin_count, is_identifier
+from drift.engine.bins import bin_codes, bin_count, bin_names, is_identifier
+from drift.engine.concept_moves import moved_cells
 from drift.engine.context import NO_DATA, OK, WindowInput, column, positive_label, pretty, section, skipped
 from drift.engine.label_sketch import LABEL, PREDICTION, SCORE, TS
 from drift.engine.performance import BINARY, REGRESSION
 from drift.engine.reference import crossed, score_codes
 from drift.profiles import FeatureBins
 from drift.stats import concept
+from drift.stats.target_rule import target_rate_drift
 
 MIN_STREAM = 30
 ALPHA = 0.01
@@ -131,16 +136,20 @@ def concept_section(inp: WindowInput) -> dict[str, Any]:
         cut = inp.reference_labels.get("error_cut")
         cut = float(np.nanmedian(err)) if cut is None else float(cut)
         errors = np.nan_to_num(err, nan=0.0) > cut
-        target = errors
-    else:
+        target, kind = errors, {"target": "large_error"}
+    elif inp.model.task == BINARY:
         errors = preds != labels
         pos = positive_label(inp.model, [*sketch.get("labels", {})])
-        target = labels == pos if inp.model.task == BINARY else errors
+        target, kind = labels == pos, {"target": "positive", "positive_label": pos}
+    else:
+        errors = preds != labels
+        target, kind = errors, {"target": "error"}
     out: dict[str, Any] = {
         "status": OK,
         "rows": len(errors),
         "error_rate": float(errors.mean()),
         "reference_error_rate": inp.reference_labels.get("error_rate"),
+        **kind,  # what the per-bin rates are rates of, for sentences about the moved bins
     }
     if len(errors) >= MIN_STREAM:
         out["detectors"] = _detections(errors.astype(float), times)
@@ -164,21 +173,29 @@ def concept_section(inp: WindowInput) -> dict[str, Any]:
         if bins is not None and "score" in tables:
             table = _with_score_rates(table, tables["score"])
         ref_n, ref_pos = _reference_counts(table, k)
-        result = concept.conditional_target_drift_counts(
-            ref_n,
-            ref_pos,
-            np.bincount(win_codes, minlength=k)[:k],
-            np.bincount(win_codes, win_target, minlength=k)[:k],
-            alpha=alpha,
-            min_count=MIN_CELL,
-            min_effect=MIN_EFFECT,
+        win_n = np.bincount(win_codes, minlength=k)[:k]
+        win_pos = np.bincount(win_codes, win_target, minlength=k)[:k]
+        result = target_rate_drift(
+            ref_n, ref_pos, win_n, win_pos, alpha=alpha, min_count=MIN_CELL, min_effect=MIN_EFFECT
         )
+        summed = result.summed
         conditional[name] = {
             "drifted": result.drifted,
-            "p_value": result.p_value,
-            "effect": result.effect,
-            "bins_tested": result.dof,
-            "reason": result.reason,
+            "fired": list(result.fired),
+            "p_value": summed.p_value,
+            "per_bin_p_value": result.per_bin.p_value,
+            "effect": summed.effect,
+            "bins_tested": summed.dof,
+            "reason": summed.reason,
+            "moved": moved_cells(
+                result.per_bin.flagged_bins,
+                ref_n.tolist(),
+                ref_pos.tolist(),
+                win_n.tolist(),
+                win_pos.tolist(),
+                edges=edges,
+                feature_bins=None if bins is None else bin_names(bins),
+            ),
         }
     out["conditional"] = conditional
     out["min_effect"] = MIN_EFFECT
@@ -186,6 +203,8 @@ def concept_section(inp: WindowInput) -> dict[str, Any]:
         out["not_compared"] = not_compared
     out["drifted_features"] = [name for name, c in conditional.items() if c["drifted"] and name != "score"]
     out["given_score_drifted"] = bool(conditional.get("score", {}).get("drifted"))
+    # Which tests fired on any table, for the pages' per-window table (read without the tables).
+    out["tests_fired"] = sorted({f for c in conditional.values() for f in c["fired"]})
     if not tables:
         out["note"] = "The reference has no labels, so conditional target drift is not computed."
     adwin_hits = (out["detectors"].get("adwin") or {}).get("drifts", 0)

@@ -42,6 +42,8 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
         "conditional__score__effect",
         "detectors__adwin__drifts",
         "min_effect",
+        "tests_fired",
+        "conditional__score__moved",
     ),
 }
 

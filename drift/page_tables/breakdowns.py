@@ -15,6 +15,10 @@ from typing import Any
 from drift.charts.segments import segment_rows
 from drift.engine.segments import MIN_SEGMENT_ROWS
 from drift.page_tables.base import Column, Table
+from drift.stats.target_rule import PER_BIN, SUMMED
+
+# How each test that can flag a window is named in the technical table.
+TEST_NAMES = {SUMMED: "all bins summed", PER_BIN: "one bin on its own (Holm)"}
 
 
 def segments_table(results: Mapping[str, Any]) -> Table:
@@ -49,6 +53,8 @@ def concept_table(points: Sequence[Mapping[str, Any]]) -> Table:
             "effect": p.get("effect"),
             "drifted": bool(p.get("drifted")),
             "features": ", ".join(str(f).replace("_", " ") for f in p.get("features") or []),
+            "found_by": ", ".join(TEST_NAMES.get(t, t) for t in p.get("tests_fired") or []),
+            "bands": "; ".join(_band(m) for m in p.get("moved_bands") or []),
         }
         for p in points
         if p.get("error_rate") is not None
@@ -64,8 +70,20 @@ def concept_table(points: Sequence[Mapping[str, Any]]) -> Table:
             Column("effect", "Outcome change at the same score", "pct"),
             Column("drifted", "Concept drift", "bool"),
             Column("features", "Where (features)"),
+            Column("found_by", "Found by"),
+            Column("bands", "Score bands that moved (reference → window)"),
         ),
         list(reversed(rows)),
         empty="No window has labelled outcomes yet.",
-        caption="Newest window first.",
+        caption="Newest window first. A window is flagged when the outcome rates at the same score moved "
+        "summed over all bins, or in one bin on its own after correcting for the bins tested; each test "
+        "runs at half the significance level.",
+    )
+
+
+def _band(move: Mapping[str, Any]) -> str:
+    """`0.42 to 0.57: 9.0% → 18.0% of 480`: a moved band's outcome rate, reference then window."""
+    return (
+        f"{move.get('score_band')}: {move.get('reference_rate', 0):.1%} → {move.get('window_rate', 0):.1%} "
+        f"of {move.get('window_n', 0):,}"
     )

@@ -30,6 +30,12 @@ VERDICTS = {
     "too_early": "too early",
 }
 GUARDRAIL_STATUS = {"pass": "within its margin", "breach": "breached", "pending": "not clear yet"}
+# How each guardrail's values and margin read on the page (the CSV keeps them raw): latency in ms with
+# a relative margin, the error rate in % with a margin in points.
+GUARDRAIL_KINDS = {
+    "latency_p95": {"control_value": "ms", "challenger_value": "ms", "margin": "pct"},
+    "error_rate": {"control_value": "pct", "challenger_value": "pct", "margin": "pts"},
+}
 
 
 def metric_kinds(metric: Mapping[str, Any] | None) -> tuple[str, str]:
@@ -187,6 +193,7 @@ def guardrails_table(results: Mapping[str, Any]) -> Table:
             "margin": g.get("margin"),
             "verdict": GUARDRAIL_STATUS.get(g.get("status", ""), "no data yet"),
             "status": "alert" if g.get("status") == "breach" else g.get("status"),
+            "_kinds": GUARDRAIL_KINDS.get(g["metric"], {}),
         }
         for g in results.get("guardrails", [])
     ]

@@ -15,6 +15,13 @@ fraction of the rows, at the same false-positive rate:
 * ``fisher``: Fisher's combination ``-2 sum log p`` against chi-square(2 k), as
   ``scipy.stats.combine_pvalues(p, method="fisher")``; between the omnibus sum and Holm.
 
+With ``exact=True`` a bin whose chi-square p-value is at most ``alpha`` gets Fisher's exact test
+instead, two-sided by doubling the smaller tail (``2 min`` of ``scipy.stats.fisher_exact``'s "less" and
+"greater"; one vectorised hypergeometric call): in a sparse bin (75 rows at a 7 % rate) the
+chi-square's far tail is too light, e.g. 1e-6 where the exact upper tail is 5e-5, and Holm works in
+that far tail. Only p-values that could reject are recomputed; one above ``alpha`` can't make Holm flag
+a bin whatever its exact value.
+
 Example:
     >>> n_ref, pos_ref = [1000] * 10, [200] * 10
     >>> n_win, pos_win = [500] * 10, [100] * 9 + [160]  # one bin's rate moved from 0.20 to 0.32
@@ -93,6 +100,28 @@ def bin_chi_square(
     return stat, stats.chi2.sf(stat, 1)
 
 
+def _exact_where_small(
+    p_bin: NDArray[np.float64],
+    tested: NDArray[np.bool_],
+    alpha: float,
+    n_r: NDArray[np.float64],
+    pos_r: NDArray[np.float64],
+    n_w: NDArray[np.float64],
+    pos_w: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """The tested bins' p-values at most ``alpha`` replaced by Fisher's exact test on whole counts: the
+    window's positives are hypergeometric given both sides' rows and the positives in all."""
+    out = p_bin.copy()
+    b = np.flatnonzero(tested & (p_bin <= alpha))
+    if b.size:
+        rows, drawn = np.rint(n_r[b] + n_w[b]), np.rint(n_w[b])
+        positives, seen = np.rint(pos_r[b] + pos_w[b]), np.rint(pos_w[b])
+        below = stats.hypergeom.cdf(seen, rows, positives, drawn)
+        above = stats.hypergeom.sf(seen - 1, rows, positives, drawn)
+        out[b] = np.minimum(1.0, 2 * np.minimum(below, above))
+    return out
+
+
 def per_bin_rate_test(
     reference_n: ArrayLike,
     reference_positives: ArrayLike,
@@ -103,6 +132,7 @@ def per_bin_rate_test(
     min_count: int = 10,
     alpha: float = 0.01,
     min_effect: float = 0.02,
+    exact: bool = False,
 ) -> PerBinRateTest:
     """Per-bin target-rate tests, corrected for the bins tested (see the module docstring).
 
@@ -116,6 +146,8 @@ def per_bin_rate_test(
     n_w, pos_w = np.asarray(window_n, dtype=np.float64), np.asarray(window_positives, dtype=np.float64)
     tested = (n_r >= min_count) & (n_w >= min_count)
     _, p_bin = bin_chi_square(n_r, pos_r, n_w, pos_w)
+    if exact:
+        p_bin = _exact_where_small(p_bin, tested, alpha, n_r, pos_r, n_w, pos_w)
     k = int(tested.sum())
     raw: list[float | None] = [float(p) if t else None for p, t in zip(p_bin, tested, strict=True)]
     if k == 0:

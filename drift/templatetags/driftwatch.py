@@ -5,7 +5,7 @@ Times render as ``<time datetime="…">… UTC</time>``; static/js/base.js rewri
 timezone, so a page without scripts still reads correctly.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django import template
@@ -61,6 +61,11 @@ def seconds(value: Any) -> str:
 
 
 @register.filter
+def record_value(value: Any) -> str:
+    return formatting.record_value(value)
+
+
+@register.filter
 def words(value: Any) -> str:
     """A code name for people: ``credit_history_months`` → ``credit history months``."""
     return str(value or "").replace("_", " ")
@@ -72,10 +77,14 @@ def get(mapping: Any, key: Any) -> Any:
 
 
 @register.simple_tag
-def when(value: datetime | str | None, style: str = "datetime") -> str:
-    """`<time>` in UTC; `style` is datetime, date or relative (the script picks the local rendering)."""
+def when(value: datetime | date | str | None, style: str = "datetime") -> str:
+    """`<time>` in UTC; `style` is datetime, date or relative (the script picks the local rendering).
+    A calendar date (a due date) has no timezone: it renders as is, without the `datetime` attribute
+    the script rewrites, so no reader sees it shifted to the day before."""
     if not value:
         return formatting.DASH
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return format_html("<time>{}</time>", value.isoformat())
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     value = value.astimezone(UTC) if timezone.is_aware(value) else value
@@ -113,7 +122,10 @@ FORMATS = {
 def cell(row: dict[str, Any], column: Any, currency: str = "") -> str:
     """One table cell, formatted by its column's kind (`drift.page_tables.Column`)."""
     value = row.get(column.key)
-    kind = "count" if column.kind == "pct" and row.get("_counts") else column.kind
+    # A row may name its own kinds where one column mixes units (a guardrail's ms beside a rate's %).
+    kinds = row.get("_kinds")
+    kind = kinds.get(column.key, column.kind) if kinds else column.kind
+    kind = "count" if kind == "pct" and row.get("_counts") else kind
     if kind == "money":
         return formatting.money(value, row.get("currency") or currency)
     if kind == "time":

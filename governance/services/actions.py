@@ -213,7 +213,8 @@ def _open_incident(f: _Firing, action: dict[str, Any]) -> str | None:
     runbook = f.policy.runbook
     incident = incident_open(
         model=f.policy.model,
-        title=describe(f.rule),
+        # The rule's own words when it has them, as its event's title does (not "signal > 0.2").
+        title=(f.rule.get("description") or describe(f.rule))[:300],
         severity=action["severity"],
         actor=f.actor,
         summary=f"Opened automatically by {f.why}.",
@@ -265,7 +266,8 @@ def policy_actions_apply(
     """Run a firing rule's actions at the start of a breach; what was done, in words. In a drill, only
     the drill's own gate moves, notifications go out marked [DRILL], and the rest is recorded as what
     would have happened."""
-    why = f"policy '{policy.name}' v{pv.number}: {describe(rule)} (observed {verdict.value})"
+    observed = "unknown" if verdict.value is None else f"{verdict.value:.4g}"  # not 0.7857142857142857
+    why = f"policy '{policy.name}' v{pv.number}: {describe(rule)} (observed {observed})"
     firing = _Firing(policy, pv, rule, verdict, run, results, event, drill, why)
     done = []
     for action in verdict.actions:

@@ -17,6 +17,7 @@ from governance import selectors
 from governance.models import Incident, IncidentSeverity, IncidentStatus, Postmortem, TimelineEntry
 from governance.selectors_postmortems import postmortems_list
 from governance.services.incidents import TRANSITIONS, incident_timeline_add, incident_transition
+from governance.services.runbooks import latest_runbook_version
 from governance.views.serving import serving_ctx
 from governance.views.support import csv_download, csv_query, error_status, paged, refusal, text_field
 from governance.views.trail import audit_rows, history_lines
@@ -119,6 +120,8 @@ def _detail(
         "history": history_lines(selectors.incident_history(incident)),
         "postmortem": postmortem,
         "postmortem_url": postmortem_link(postmortem) if postmortem else "",
+        # A runbook's title lives on its versions: show the current one.
+        "runbook": latest_runbook_version(incident.runbook) if incident.runbook else None,
         # The service lets only admins resolve; analysts are told rather than offered it.
         "next_statuses": [
             (s, IncidentStatus(s).label) for s in allowed if is_admin or s != IncidentStatus.RESOLVED

@@ -134,11 +134,14 @@ def retraining_requests_page(request: HttpRequest) -> HttpResponse:
 def _detail(
     request: HttpRequest, found: RetrainingRequest, refused: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
+    pipeline = selectors_retraining.retraining_pipeline_of(found.model)
+    # Without an active pipeline accepting calls nothing: the button must not promise a call.
+    labels = {**MOVE_LABELS} if pipeline and pipeline.is_active else {**MOVE_LABELS, R.ACCEPTED: "Accept"}
     ctx = {
         "req": found,
-        "moves": [(to, MOVE_LABELS.get(to, to)) for to in TRANSITIONS.get(found.status, ())],
+        "moves": [(to, labels.get(to, to)) for to in TRANSITIONS.get(found.status, ())],
         "versions": found.model.versions.order_by("-created_at", "-id")[:50],
-        "pipeline": selectors_retraining.retraining_pipeline_of(found.model),
+        "pipeline": pipeline,
         "event_url": optional_url("governance:event", found.event_id) if found.event_id else "",
         "refused": refused,
         "form": request.POST if refused else {},

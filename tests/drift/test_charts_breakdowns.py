@@ -209,6 +209,18 @@ def test_the_concept_table_lists_labelled_windows_newest_first() -> None:
     assert table.rows[0]["drifted"] and table.rows[0]["features"] == "income"
 
 
+def test_the_concept_table_says_which_test_fired_and_which_score_bands_moved() -> None:
+    series = summaries()
+    series[-1]["concept_drift"]["tests_fired"] = ["per_bin"]
+    series[-1]["concept_drift"]["conditional_score_moved"] = [
+        {"score_band": "0.6 to 0.7", "reference_rate": 0.09, "window_rate": 0.18, "window_n": 1234}
+    ]
+    table = breakdown_tables.concept_table(concept.concept_points(series))
+    assert table.rows[0]["found_by"] == "one bin on its own (Holm)"
+    assert table.rows[0]["bands"] == "0.6 to 0.7: 9.0% → 18.0% of 1,234"
+    assert table.rows[1]["found_by"] == "" and table.rows[1]["bands"] == ""  # older results: blank
+
+
 # --- the weekly report ------------------------------------------------------------------------------------
 
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)  # a Thursday of ISO week 48

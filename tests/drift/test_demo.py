@@ -373,6 +373,19 @@ def test_reset_wipes_the_demo_and_seeds_it_again(db):
     )
 
 
+def test_reset_after_the_whole_story_writes_its_runbook_again(db):
+    from governance.models import Incident, Runbook
+
+    seed_demo("--quiet")
+    seed_demo("--reset", "--quiet")
+
+    # The old runbook went with the old model: its slug is free, and exactly one is linked again.
+    runbook = Runbook.objects.get()
+    assert runbook.slug == cat.RUNBOOK["slug"] and runbook.model.slug == cat.SLUG
+    assert runbook.policies.get().name == cat.POLICY_SHIFT
+    assert all(i.runbook == runbook for i in Incident.objects.all())
+
+
 def test_the_command_refuses_to_seed_known_passwords_without_debug(db, settings):
     from django.core.management import CommandError, call_command
 

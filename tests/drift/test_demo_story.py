@@ -22,7 +22,7 @@ def test_the_story_is_analysed_daily_the_shift_trips_the_policy_and_the_team_wor
 
     from drift.demo.tell import tell
     from drift.models import AnalysisRun
-    from governance.models import AuditEntry, DriftEvent, Drill, Incident, ServingState
+    from governance.models import Annotation, AuditEntry, DriftEvent, Drill, Incident, ServingState
 
     story = generate(SMALL, end=END)
     report = tell(story, progress=False)
@@ -58,6 +58,16 @@ def test_the_story_is_analysed_daily_the_shift_trips_the_policy_and_the_team_wor
     assert event.detected_at.timestamp() == tripped_at and event.windows == complete_days - shift
     incident = Incident.objects.get(events=event)
     assert incident.timeline.filter(kind="escalation").exists()  # nobody acknowledged it at night
+    assert incident.runbook.slug == cat.RUNBOOK["slug"]  # the analyst's runbook, linked by the policy
+    flags = Annotation.objects.filter(model__slug=cat.SLUG, created_by__username="frontline")
+    assert {(f.target, f.status) for f in flags} == {
+        ("segment", "accepted"),  # the partner channel: an improvement task on the shift's event
+        ("prediction", "open"),
+        ("segment", "open"),  # the triage queue has work in it
+    }
+    assert flags.get(status="accepted").task.event == event
+    assert flags.get(target="prediction").prediction.score < cat.DECISION_THRESHOLD  # one it approved
+    assert incident.title == cat.POLICIES[0]["rules"][0]["description"]  # in words, not "signal > 0.2"
     early = DriftEvent.objects.filter(detected_at__lt=datetime.fromtimestamp(tripped_at, UTC))
     assert all(e.status == "resolved" for e in early)  # one-day breaches, worked to the end
 

@@ -92,3 +92,16 @@ def test_a_prediction_shows_lineage_and_outcome_but_never_a_hashed_value(story: 
     assert "pipeline version" in html and str(row.lineage["pipeline_version"]) in html
     assert "not known yet" not in html
     get(as_role("frontline"), f"{URL}no-such-record/", 404)
+
+
+@pytest.mark.django_db
+def test_a_prediction_shows_its_values_as_people_read_them(story: MonitoredModel) -> None:
+    row = PredictionLog.objects.filter(model=story, features__has_mortgage=True).first()
+    assert row is not None
+
+    html = get(as_role("frontline"), f"{URL}{row.record_id}/")
+
+    # Exact values, with thousands separators and yes/no, not Python's 24400 and True.
+    income = row.features["income"]
+    assert f"<td>income</td><td>{round(income):,}</td>" in html and "<td>yes</td>" in html
+    assert "<td>True</td>" not in html and "<td>False</td>" not in html

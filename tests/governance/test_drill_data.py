@@ -1,5 +1,7 @@
 """Drill telemetry: each scenario kind changes what it says, on the model's own rows. No database."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -55,6 +57,7 @@ def test_a_mean_shift_moves_the_first_numeric_input_by_reference_deviations():
     out = drill_rows(reference(), SCHEMA, "mean_shift", n=2_000, seed=1, magnitude=1.0)
 
     assert out.changed == "income" and "1 reference standard deviations" in out.note
+    assert re.search(r"\(\d{1,2},\d{3}\)$", out.note), out.note  # the shift in income's units, readable
     assert abs(column(out.rows, "income").astype(float).mean() - 60_000) < 1_500
 
 

@@ -96,6 +96,18 @@ def test_an_analyst_decides_on_a_retraining_request(retraining, alice, carol):
     assert unknown.status_code == 400 and "no version" in unknown.content.decode()
 
 
+def test_the_accept_button_promises_a_pipeline_call_only_when_there_is_one(retraining, alice):
+    from governance.services.retraining import retraining_pipeline_set
+
+    path = f"/retraining-requests/{retraining.pk}/"
+    without = as_user(alice).get(path).content.decode()
+    retraining_pipeline_set(model=retraining.model, url="https://ci.example.com/retrain", by=alice)
+    with_one = as_user(alice).get(path).content.decode()
+
+    assert 'value="accepted" class="button action">Accept</button>' in without
+    assert "calls the pipeline" not in without and "Accept (calls the pipeline)" in with_one
+
+
 def test_an_analyst_asks_for_retraining_from_the_list(credit_model, alice, carol):
     client = as_user(alice)
 

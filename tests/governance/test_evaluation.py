@@ -178,6 +178,23 @@ def test_an_incident_retraining_and_holdout_are_requested_once_per_event(
     assert retraining.reason.startswith("use last month (policy 'Escalate' v1:")
 
 
+def test_an_opened_incident_reads_like_its_rule_and_quotes_a_rounded_value(
+    credit_model, alice, make_run, evaluate
+):
+    actions = [{"type": "open_event"}, {"type": "open_incident", "severity": "SEV2"}]
+    words = "More than a fifth of the inputs moved"
+    rule = {**SHARE_RULE, "description": words, "actions": actions}
+    policy_create(model=credit_model, name="Escalate", rules=[rule], by=alice)
+    seen = results(0.5)
+    seen["data_drift"]["share_drifted"] = 11 / 14  # as the demo's day 20: 11 of 14 features
+
+    evaluate(make_run(0, seen))
+
+    incident = Incident.objects.get()
+    assert incident.title == words == DriftEvent.objects.get().title
+    assert "(observed 0.7857)" in incident.summary
+
+
 def test_a_new_policy_version_keeps_the_history_of_an_unchanged_condition(
     share_policy, make_run, evaluate, alice
 ):

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from governance import explain
-from governance.explain import explain_event, what_was_seen
+from governance.explain import explain_event, signal_value, what_was_seen
 
 JARGON = re.compile(r"\bPSI\b|\bKS\b|p-value|wasserstein|jensen|None", re.IGNORECASE)
 
@@ -87,3 +87,23 @@ def test_the_state_of_the_event_follows_what_was_seen(active: bool, status: str,
         status=status,
     )
     assert "Seen in 1 analysis window," in text and says in text, text
+
+
+@pytest.mark.parametrize(
+    ("signal", "value", "shown"),
+    [
+        ("data_drift.share_drifted", 0.7857142857142857, "79%"),
+        ("data_quality.missing.income", 0.01, "1%"),
+        ("data_quality.volume", 1336, "1,336"),
+        ("operations.error_rate", 0.04059, "4.1%"),
+        ("operations.latency_p95", 950, "950 ms"),
+        ("data_drift.feature.income", 0.12793, "0.128"),
+        ("estimated_performance.accuracy", 0.8116, "0.812"),  # as its sentence says it
+        ("not.a.signal", 3, "3"),
+        ("data_drift.share_drifted", None, "—"),
+    ],
+)
+def test_a_signal_value_reads_in_the_unit_of_its_sentence(
+    signal: str, value: float | None, shown: str
+) -> None:
+    assert signal_value(signal, value) == shown

@@ -226,6 +226,16 @@ def test_the_event_page_explains_the_event_and_shows_its_incident_history_and_se
     assert "human review" in page and "Inputs changed" in page
 
 
+def test_the_event_facts_show_a_share_as_a_percentage_like_the_sentence_above(
+    carol: User, credit_model: MonitoredModel
+) -> None:
+    shift = make_event(credit_model, latest_value=0.6429, threshold=0.2)
+
+    page = html(signed_in(carol).get(f"/events/{shift.pk}/"))
+
+    assert "<dt>Latest value</dt><dd>64%</dd>" in page and "<dt>Threshold</dt><dd>20%</dd>" in page
+
+
 def test_the_event_history_downloads_as_csv(carol: User, alice: User, event: DriftEvent) -> None:
     signed_in(alice).post(f"/events/{event.pk}/acknowledge/", {"note": "mine"})
     rows = csv_of(signed_in(carol).get(f"/events/{event.pk}/?format=csv"))

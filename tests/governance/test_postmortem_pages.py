@@ -3,6 +3,7 @@ services as the API (admins publish); refusals shown on the page, never a 500.""
 
 import csv
 import io
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -146,6 +147,18 @@ def test_action_items_are_added_and_moved_on_with_audit(pm, alice, bob):
     item.refresh_from_db()
     assert item.status == "done" and item.done_at is not None
     assert AuditEntry.objects.filter(action="action_item.update", actor="alice").exists()
+
+
+def test_an_action_item_with_a_due_date_shows_the_date_as_written(pm, alice, bob, carol):
+    action_item_add(
+        postmortem=pm, title="Backfill labels", by=alice, owner=bob.pk, due_date=date(2026, 12, 1)
+    )
+
+    response = as_user(carol).get(url(pm))
+
+    # A calendar date has no timezone: no `datetime` attribute for the script to shift a day back.
+    assert response.status_code == 200
+    assert "<time>2026-12-01</time>" in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -184,3 +184,17 @@ def test_the_navigation_offers_postmortems_and_runbooks_to_every_role(db, carol)
     html = as_user(carol).get(LIST).content.decode()
 
     assert 'href="/postmortems/"' in html and 'href="/runbooks/" aria-current="page"' in html
+
+
+def test_an_incident_page_links_its_runbook_by_its_current_title(runbook, alice, carol, dave):
+    from governance.services.audit import Actor
+    from governance.services.incidents import incident_open
+
+    incident = incident_open(
+        model=runbook.model, title="Income drift", severity="SEV3", actor=Actor.of(dave), runbook=runbook
+    )
+    edit(as_user(alice), runbook, title="Income moved", body=BODY, reason="clearer")
+
+    html = as_user(carol).get(f"/incidents/{incident.pk}/").content.decode()
+
+    assert f'<dt>Runbook</dt><dd><a href="/runbooks/{runbook.pk}/">Income moved</a></dd>' in html

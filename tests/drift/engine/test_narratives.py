@@ -244,3 +244,92 @@ def test_concept_drift_is_told_with_its_size_and_a_readable_time():
     assert "At the same score, the outcome rate moved by 17 percentage points on average." in text
     assert "(first around 14:57 UTC on 20 Nov)" in text
     assert not JARGON.search(text), text
+
+
+def _moved(band: str, reference: float, window: float, **extra) -> dict:
+    return {"score_band": band, "reference_rate": reference, "window_rate": window, **extra}
+
+
+def test_the_score_bands_that_moved_are_told_with_their_rates_instead_of_the_average():
+    section = {
+        "status": "ok",
+        "drifted": True,
+        "given_score_drifted": True,
+        "target": "positive",
+        "positive_label": "default",
+        "conditional": {
+            "score": {
+                "drifted": True,
+                "effect": 0.012,
+                "fired": ["per_bin"],
+                "moved": [
+                    _moved("0.6 to 0.7", 0.09, 0.18),
+                    _moved("0.7 to 0.8", 0.2, 0.29),
+                    _moved("x", 0, 1),
+                ],
+            }
+        },
+        "drifted_features": [],
+    }
+
+    text = narrate({"concept_drift": section})
+
+    assert (
+        "Among predictions scored 0.6 to 0.7, the default rate is now 18%, where the reference says 9%."
+        in text
+    )
+    assert (
+        "Among predictions scored 0.7 to 0.8, the default rate is now 29%, where the reference says 20%."
+        in text
+    )
+    assert "scored x" not in text and "on average" not in text  # two bands at most; no average
+    assert not JARGON.search(text), text
+
+
+@pytest.mark.parametrize(
+    ("target", "label", "band", "said"),
+    [
+        ("positive", "1", "below 0.05", "Among predictions scored below 0.05, the outcome rate is now"),
+        ("error", "", "no score", "Among predictions without a score, the error rate is now"),
+        (
+            "large_error",
+            "",
+            "1,200 to 1,500",
+            "Among predictions of 1,200 to 1,500, the share of large errors",
+        ),
+    ],
+)
+def test_what_moved_is_named_for_the_kind_of_model(target, label, band, said):
+    section = {
+        "status": "ok",
+        "drifted": True,
+        "given_score_drifted": True,
+        "target": target,
+        "positive_label": label,
+        "conditional": {"score": {"drifted": True, "moved": [_moved(band, 0.1, 0.2)]}},
+    }
+
+    assert said in narrate({"concept_drift": section})
+
+
+def test_without_a_moved_score_band_the_most_changed_features_cell_is_told():
+    section = {
+        "status": "ok",
+        "drifted": True,
+        "target": "positive",
+        "positive_label": "1",
+        "conditional": {
+            "score": {"drifted": False, "moved": []},
+            "channel": {
+                "drifted": True,
+                "effect": 0.05,
+                "moved": [_moved("0.3 to 0.4", 0.1, 0.3, feature_bin="partner")],
+            },
+        },
+        "drifted_features": ["channel"],
+    }
+
+    text = narrate({"concept_drift": section})
+
+    assert "most of all across channel." in text
+    assert "Among predictions with channel partner scored 0.3 to 0.4, the outcome rate is now 30%" in text
