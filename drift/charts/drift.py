@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from drift.charts.base import (
     BLUE,
@@ -25,6 +25,8 @@ from drift.charts.base import (
     finite,
     layout,
 )
+
+CellT = TypeVar("CellT", bound=Mapping[str, Any])
 
 # Colour = effect ÷ the feature's learned threshold; 1 is the line, capped at 3 so one wild feature
 # does not wash out the rest. Light below the line, amber at it, dark red well past it.
@@ -44,13 +46,19 @@ def drift_heatmap(
     *,
     technical: bool = True,
     window_ids: Sequence[Any] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Figure:
     """Features (rows, most changed first) x windows (columns, oldest first); colour = effect relative
     to the learned threshold. `cells`: `{"feature", "window", "ratio", "drifted"}`; a cell whose ratio is
-    None (not testable) stays blank. `window_ids` (e.g. run ids) ride along as `customdata` so a click can
-    open the window."""
+    None (not testable) stays blank, and a feature never compared (an identifier) gets no row at all.
+    `window_ids` (e.g. run ids) ride along as `customdata` so a click can open the window. `labels` name
+    the rows for readers (feature -> label; the name where missing); the model page leaves them out,
+    as its click opens the feature named on the row."""
     if not windows or not cells:
         return empty_figure("No analysed windows yet: run an analysis to see which features change.")
+    cells = compared_cells(cells)
+    if not cells:
+        return empty_figure("No feature could be compared with the reference in these windows.")
     grid: dict[str, dict[str, Mapping[str, Any]]] = {}
     for c in cells:
         grid.setdefault(str(c["feature"]), {})[str(c["window"])] = c
@@ -73,7 +81,7 @@ def drift_heatmap(
     trace = {
         "type": "heatmap",
         "x": list(windows),
-        "y": features,
+        "y": [(labels or {}).get(f) or f for f in features],
         "z": z,
         "text": text,
         "zmin": 0,
@@ -85,9 +93,9 @@ def drift_heatmap(
         "hovertemplate": "%{y} · %{x}<br>%{text}<extra></extra>",
         **({"customdata": [list(window_ids)] * len(features)} if window_ids else {}),
         "colorbar": {
-            "title": {"text": "Effect ÷ threshold"},
+            "title": {"text": "Effect ÷ threshold" if technical else "Change vs.<br>alarm level"},
             "tickvals": [0, 1, 2, 3],
-            "ticktext": ["0", "1 (threshold)", "2", "≥3"],
+            "ticktext": ["0", "1 (threshold)", "2", "≥3"] if technical else ["none", "at alarm", "2x", "≥3x"],
             "thickness": 12,
         },
     }
@@ -101,6 +109,17 @@ def drift_heatmap(
     lay["yaxis"]["autorange"] = "reversed"
     lay["yaxis"]["type"] = "category"
     return figure([trace], lay)
+
+
+def compared_cells(cells: Sequence[CellT]) -> list[CellT]:
+    """The cells of features compared in at least one window: an identifier (no statistic anywhere)
+    would only add an empty row.
+
+    >>> len(compared_cells([{"feature": "id", "ratio": None}, {"feature": "age", "ratio": 0.4}]))
+    1
+    """
+    compared = {str(c["feature"]) for c in cells if finite(c.get("ratio")) is not None}
+    return [c for c in cells if str(c["feature"]) in compared]
 
 
 def sparkline(
@@ -247,6 +266,9 @@ def quality_over_time(
     if not traces:
         return empty_figure("No data-quality checks recorded yet.", title)
     lay = layout(title, TIME_AXIS, "Share of rows")
-    lay["yaxis"]["tickformat"] = ".1%"
+    # Whole percents like the rest of the app; one decimal only when every share is under 5 %, where
+    # whole-percent ticks would repeat ("0%, 1%, 1%").
+    top = max((v for t in traces for v in t["y"] if v is not None), default=0.0)
+    lay["yaxis"]["tickformat"] = ".0%" if top >= 0.05 else ".1%"
     lay["yaxis"]["rangemode"] = "tozero"
     return event_markers(figure(traces, lay), events)

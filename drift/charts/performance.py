@@ -171,6 +171,9 @@ def business_outcomes(
         "x": [OUTCOME_NAMES[k] for k in keys],
         "y": amounts,
         "text": [f"{counts.get(k, 0):,.0f} x {values[k]:,.0f}" for k in keys],
+        # Inside the bar when it fits, above it otherwise; never clipped at the plot's top edge.
+        "textposition": "auto",
+        "cliponaxis": False,
         "marker": {"color": [GREEN if a >= 0 else RED for a in amounts]},
         "hovertemplate": "%{x}: %{text} = %{y:,.0f} " + currency + "<extra></extra>",
         "name": "Value",

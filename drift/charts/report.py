@@ -51,6 +51,11 @@ def value_by_window(per_window: Sequence[tuple[str, float, str]], *, currency: s
     return figure(traces, lay)
 
 
+def words(code: str) -> str:
+    """``credit_history_months`` -> ``credit history months`` (as the template filter says it)."""
+    return code.replace("_", " ")
+
+
 def report_figures(
     *,
     series: Sequence[Mapping[str, Any]],
@@ -72,11 +77,13 @@ def report_figures(
         }
         for s in series
     ]
+    features = {str(c["feature"]) for c in cells}
     return {
         "performance": metric_over_time(
             points, metric=name, reference=reference, percent=higher, events=events
         ),
         "value": value_by_window(per_window, currency=currency),
-        "heatmap": drift_heatmap(windows, cells, technical=False),
+        # Rows named as the chips above them name the features (the schema has no display label).
+        "heatmap": drift_heatmap(windows, cells, technical=False, labels={f: words(f) for f in features}),
         "volume": volume_and_errors(volume, events=events),
     }

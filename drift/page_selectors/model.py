@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drift import briefing
+from drift.charts.drift import compared_cells
 from drift.models import AnalysisRun, FeatureResult, ModelVersion, MonitoredModel, RunKind, RunStatus
 from drift.page_selectors.annotations import flags_between
 from drift.page_selectors.portfolio import IMPACT_RUNS, default_versions, model_values
@@ -83,7 +84,8 @@ def chosen_version(
 def heatmap_cells(runs: list[AnalysisRun]) -> tuple[list[str], list[dict[str, Any]]]:
     """Columns (window starts) and cells of the feature x window heatmap (cached per finished run)."""
     by_run = per_run("cells", runs, _cells)
-    return [r.window_start.isoformat() for r in runs], [c for cells in by_run.values() for c in cells]
+    every = [c for cells in by_run.values() for c in cells]
+    return [r.window_start.isoformat() for r in runs], compared_cells(every)  # no identifier rows or chips
 
 
 def _cells(runs: list[AnalysisRun]) -> dict[int, list[dict[str, Any]]]:

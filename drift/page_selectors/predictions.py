@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
+from drift.decisions import DEFAULT_THRESHOLD, decision_threshold, low_confidence_band
 from drift.models import (
     FeatureRole,
     FeatureSpec,
@@ -21,15 +22,16 @@ from drift.models import (
     PiiHandling,
     PredictionLog,
     ReferenceProfile,
+    Task,
 )
 from drift.page_selectors.model import visible_model
+from drift.page_selectors.portfolio import model_values
 from drift.selectors import prediction_of_record
 from drift.validation import parse_timestamp
 from monitoring_site.errors import NotFound
 
 PAGE_SIZE = 50
 DEFAULT_DAYS = 7
-LOW_CONFIDENCE_MARGIN = 0.1  # |score - 0.5| below this: the model barely prefers either class
 HIDDEN = "hashed (not shown)"
 
 
@@ -67,6 +69,8 @@ class ExplorerPage:
     labels: list[str]
     next_cursor: str = ""
     errors: list[str] = field(default_factory=list)
+    threshold: float = DEFAULT_THRESHOLD  # where the model's decision falls
+    band: tuple[float, float] = low_confidence_band(DEFAULT_THRESHOLD)  # "low confidence" scores
 
 
 def _time(text: str | None, default: datetime, errors: list[str], name: str) -> datetime:
@@ -119,8 +123,14 @@ def _filtered(model: MonitoredModel, version: ModelVersion | None, f: Filters) -
             Q(outcome__label=f.outcome[6:]) | Q(outcome__label=_number(f.outcome[6:]))
         )
     if f.low_confidence:
-        qs = qs.filter(score__gt=0.5 - LOW_CONFIDENCE_MARGIN, score__lt=0.5 + LOW_CONFIDENCE_MARGIN)
+        low, high = low_confidence_band(model_threshold(model))
+        qs = qs.filter(score__gt=low, score__lt=high)
     return qs
+
+
+def model_threshold(model: MonitoredModel) -> float:
+    """The break-even score of a binary model's outcome values (drift.decisions); 0.5 otherwise."""
+    return decision_threshold(model_values(model) if model.task == Task.BINARY else {})
 
 
 def _number(text: str) -> Any:
@@ -198,6 +208,8 @@ def explorer_page(user: Any, slug: str, params: Any) -> ExplorerPage:
         segments=segments,
         labels=labels,
         next_cursor=f"{last['timestamp'].isoformat()}~{last['id']}" if more and last else "",
+        threshold=model_threshold(model),
+        band=low_confidence_band(model_threshold(model)),
         errors=errors,
     )
 

@@ -22,7 +22,8 @@ from drift.page_selectors.summaries import (
     scheduled_length,
     serving_of,
 )
-from governance.models import AuditEntry, DriftEvent, Incident
+from governance.explain_reasons import policy_ids, readable_actor
+from governance.models import AuditEntry, DriftEvent, Incident, Policy
 from monitoring_site.errors import ApplicationError
 
 MAX_ACTIONS = 100  # audit entries listed (the count covers them all)
@@ -140,6 +141,11 @@ def _governance(model: MonitoredModel, week: reports.Week) -> dict[str, Any]:
     actions = list(
         audit.order_by("at", "id").values("at", "actor", "action", "object_type", "reason")[:MAX_ACTIONS]
     )
+    # Policies act as 'policy:<id>': readers get their names, looked up in one query.
+    ids = policy_ids(a["actor"] for a in [*actions, *changes])
+    names = dict(Policy.objects.filter(pk__in=ids).values_list("id", "name")) if ids else {}
+    for row in [*actions, *changes]:
+        row["actor"] = readable_actor(row["actor"], names)
     return {
         "events_opened": list(
             events.filter(detected_at__gte=start, detected_at__lt=end).order_by("detected_at").values(*fields)

@@ -15,6 +15,7 @@ from typing import Any
 
 from drift.briefing import MIN_LABELLED
 from drift.page_tables.base import Column, Table
+from governance.explain_reasons import readable_reason
 
 AUDIT_WORDS = {
     "serving_mode.change": "Serving mode changed",
@@ -131,7 +132,7 @@ def actions_table(actions: Sequence[Mapping[str, Any]], total: int) -> Table:
             "at": a["at"],
             "actor": a["actor"],
             "action": AUDIT_WORDS.get(a["action"], str(a["action"]).replace("_", " ").replace(".", ": ")),
-            "reason": a.get("reason") or "",
+            "reason": readable_reason(a.get("reason") or ""),  # a policy's figures in words
         }
         for a in actions
     ]

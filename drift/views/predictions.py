@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from drift.page_selectors.annotations import flags_of_prediction
-from drift.page_selectors.predictions import LOW_CONFIDENCE_MARGIN, explorer_page, prediction_detail
+from drift.page_selectors.predictions import explorer_page, prediction_detail
 from drift.roles import FRONTLINE
 from drift.views.access import page_ctx, role_required
 
@@ -17,7 +17,6 @@ def predictions_list(request: HttpRequest, slug: str) -> HttpResponse:
     ctx = {
         "page": page,
         "model": page.model,
-        "margin": LOW_CONFIDENCE_MARGIN,
         "next_query": urlencode(page.filters.query(cursor=page.next_cursor)) if page.next_cursor else "",
         "first_query": urlencode(page.filters.query()) if page.filters.cursor else "",
     }

@@ -70,13 +70,13 @@ def test_the_heatmap_colours_effect_against_threshold_and_sorts_the_most_changed
     ]
     fig = jsonable(charts.drift_heatmap(W[:2], cells, window_ids=[11, 12]))
     trace = fig["data"][0]
-    assert trace["type"] == "heatmap" and trace["y"] == ["income", "age", "customer_id"]
+    # customer_id is never compared (an identifier): no empty row for it
+    assert trace["type"] == "heatmap" and trace["y"] == ["income", "age"]
     assert trace["z"][0] == [0.9, drift.RATIO_CAP]  # capped so one feature does not wash out the rest
-    assert trace["z"][2] == [None, None]  # not compared: blank, not zero
     assert trace["zmin"] == 0 and trace["zmax"] == drift.RATIO_CAP
     assert trace["colorscale"][0][0] == 0 and trace["colorscale"][-1][0] == 1
     assert trace["colorbar"]["ticktext"][1] == "1 (threshold)"
-    assert trace["customdata"] == [[11, 12]] * 3
+    assert trace["customdata"] == [[11, 12]] * 2
     assert "7.00x its threshold" in trace["text"][0][1]
     assert titles(fig)[1] == base.TIME_AXIS
 
@@ -85,6 +85,23 @@ def test_the_heatmap_hover_is_plain_words_outside_the_technical_view() -> None:
     cells = [{"feature": "income", "window": W[0], "ratio": 2.0, "drifted": True}]
     trace = charts.drift_heatmap(W[:1], cells, technical=False)["data"][0]
     assert trace["text"] == [["changed"]]
+    bar_title = trace["colorbar"]["title"]["text"]
+    assert "÷" not in bar_title and "alarm level" in bar_title
+
+
+def test_the_heatmap_blanks_a_missing_window_and_names_rows_by_their_labels() -> None:
+    cells = [
+        {"feature": "credit_history_months", "window": W[0], "ratio": 0.5, "drifted": False},
+        {"feature": "age", "window": W[1], "ratio": 0.2, "drifted": False},
+    ]
+    trace = charts.drift_heatmap(W[:2], cells, labels={"credit_history_months": "credit history months"})
+    assert trace["data"][0]["y"] == ["credit history months", "age"]
+    assert trace["data"][0]["z"][0] == [0.5, None]
+
+
+def test_a_heatmap_of_identifiers_only_is_an_empty_figure() -> None:
+    cells = [{"feature": "customer_id", "window": W[0], "ratio": None, "drifted": False}]
+    assert charts.drift_heatmap(W[:1], cells)["data"] == []
 
 
 def test_the_metric_chart_draws_measured_and_estimated_with_bands_reference_and_events() -> None:
@@ -139,6 +156,8 @@ def test_business_outcomes_multiply_counts_by_values_and_colour_costs() -> None:
     assert bar["y"] == [4800.0, -1400.0, 8400.0, -2400.0]
     assert bar["marker"]["color"] == [base.GREEN, base.RED, base.GREEN, base.RED]
     assert "estimated" in fig["layout"]["title"]["text"] and titles(fig)[2] == "Value (EUR)"
+    # the tallest bar's label goes inside it rather than being cut at the top of the plot
+    assert bar["textposition"] == "auto" and bar["cliponaxis"] is False
 
 
 def test_fairness_bars_carry_95_percent_intervals_and_the_four_fifths_band() -> None:
@@ -200,7 +219,9 @@ def test_statistic_over_time_marks_changed_windows_against_a_stepped_threshold()
 def test_quality_over_time_draws_only_series_with_values() -> None:
     fig = jsonable(charts.quality_over_time([{"window": W[0], "late": 0.2, "refused": None}]))
     assert [t["name"] for t in fig["data"]] == ["Arrived late"]
-    assert fig["layout"]["yaxis"]["tickformat"] == ".1%"
+    assert fig["layout"]["yaxis"]["tickformat"] == ".0%"  # "20%", as elsewhere in the app
+    small = charts.quality_over_time([{"window": W[0], "missing": 0.004}])
+    assert small["layout"]["yaxis"]["tickformat"] == ".1%"  # whole percents would repeat "0%"
 
 
 def test_operations_charts() -> None:

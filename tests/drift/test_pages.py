@@ -189,6 +189,19 @@ def test_the_executive_view_tells_the_story_without_statistical_jargon(story: Mo
 
 
 @pytest.mark.django_db
+def test_the_header_facts_start_with_no_separator_however_they_wrap(story: MonitoredModel) -> None:
+    html = page(as_role("frontline"), "/models/credit-risk/")
+    head = re.search(r'<div class="facts-line"><p class="meta">(.*?)</p></div>', html, re.S)
+    assert head, "no header facts"
+    items = re.findall(r"^\s*(<span.*)$", head.group(1), re.M)
+    assert len(items) >= 5  # serving, owner, predictions, report, events, incidents
+    for item in items:  # the "·" comes from CSS, clipped at a line's start; the text brings none
+        text = re.sub(r"<[^>]+>", "", item).strip()
+        assert not text.startswith(("·", "—")), text
+    assert "&nbsp;—" in items[0] or "—" not in items[0]  # the reason stays glued to the serving mode
+
+
+@pytest.mark.django_db
 def test_every_executive_window_is_free_of_jargon(story: MonitoredModel) -> None:
     client = as_role("viewer")
     for run in AnalysisRun.objects.filter(model=story, kind="analysis"):
@@ -215,6 +228,11 @@ def test_the_technical_view_shows_every_chart_with_events_as_markers(story: Moni
         assert f'id="fig-{name}"' in html, name
     heatmap = figure(html, "heatmap")["data"][0]
     assert heatmap["type"] == "heatmap" and "income" in heatmap["y"] and heatmap["customdata"]
+    # an identifier has no drift statistic: no empty row for it, and no chip linking to it
+    assert "customer_id" not in heatmap["y"]
+    assert 'class="chip" href="/models/credit-risk/features/customer_id/' not in html
+    assert 'class="chip" href="/models/credit-risk/features/income/' in html
+    assert figure(html, "quality")["layout"]["yaxis"]["tickformat"] in (".0%", ".1%")
     events = [t for t in figure(html, "latency")["data"] if t["name"] == "Events"]
     assert events and "Share of changed inputs above 30%" in events[0]["text"]
     assert "/models/credit-risk/features/income/" in html

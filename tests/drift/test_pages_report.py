@@ -76,6 +76,38 @@ def test_the_weekly_report_tells_the_week_in_figures_sentences_and_charts(story:
 
 
 @pytest.mark.django_db
+def test_the_report_heatmap_speaks_to_executives(story: MonitoredModel) -> None:
+    html = page(as_role("viewer"), f"/models/credit-risk/report/?week={story_week(story)}")
+    heatmap = figure(html, "heatmap")["data"][0]
+    assert "÷" not in heatmap["colorbar"]["title"]["text"] and "alarm" in heatmap["colorbar"]["title"]["text"]
+    assert all("_" not in row for row in heatmap["y"])  # "credit history months", not code names
+    assert "customer id" not in heatmap["y"]  # an identifier is never compared: no empty row
+
+
+@pytest.mark.django_db
+def test_the_report_audit_names_policies_and_says_why_in_words(story: MonitoredModel) -> None:
+    from governance.models import AuditEntry, Policy
+
+    policy = Policy.objects.filter(model=story).first()
+    assert policy is not None
+    run = AnalysisRun.objects.filter(model=story, status=RunStatus.DONE).order_by("-window_start").first()
+    AuditEntry.objects.create(
+        model=story,
+        actor=f"policy:{policy.pk}",
+        action="serving_mode.change",
+        object_type="model",
+        object_id=str(story.pk),
+        reason=f"{policy.name} v1: data_drift.share_drifted = 0.7857 (threshold 0.2)",
+        at=run.window_start,
+    )
+    html = page(as_role("viewer"), f"/models/credit-risk/report/?week={story_week(story)}")
+    actions = html[html.index('id="table-actions"') :]
+    assert f"policy &#x27;{policy.name}&#x27;" in actions and f"policy:{policy.pk}" not in actions
+    assert "data_drift.share_drifted" not in actions and "0.7857" not in actions
+    assert "(79%) changed against the reference data; the policy allows up to 20%" in actions
+
+
+@pytest.mark.django_db
 def test_the_weekly_report_defaults_to_the_last_complete_week(story: MonitoredModel) -> None:
     html = page(as_role("viewer"), "/models/credit-risk/report/")
     assert "model health, week " in html

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from drift.decisions import low_confidence_band
 from drift.models import MonitoredModel, PredictionLog
+from drift.page_selectors.predictions import model_threshold
 from tests.drift.pages_support import as_role, plain_static_files, seeded
 
 URL = "/models/credit-risk/predictions/"
@@ -62,10 +64,16 @@ def test_pages_follow_each_other_newest_first_without_overlap(story: MonitoredMo
 @pytest.mark.django_db
 def test_filters_narrow_the_rows(story: MonitoredModel) -> None:
     client = as_role("frontline")
-    ids = record_ids(get(client, f"{URL}?{WIDE}&segment=customer_segment%3Dnew&low=1"))
+    html = get(client, f"{URL}?{WIDE}&segment=customer_segment%3Dnew&low=1")
+    ids = record_ids(html)
     assert ids
+    # Low confidence = near the model's own decision threshold (from its outcome values), not near 50 %.
+    low, high = low_confidence_band(model_threshold(story))
+    assert low_confidence_band(0.5) != (low, high)
     for row in PredictionLog.objects.filter(model=story, record_id__in=ids):
-        assert row.features["customer_segment"] == "new" and abs(row.score - 0.5) < 0.1
+        assert row.features["customer_segment"] == "new" and low < row.score < high
+    threshold = f"{model_threshold(story):.0%}"
+    assert f"around the {threshold} decision threshold" in html and "of 50%" not in html
     pending = record_ids(get(client, f"{URL}?{WIDE}&outcome=unlabelled"))
     assert pending and not PredictionLog.objects.filter(record_id__in=pending, outcome__isnull=False).exists()
     defaulted = record_ids(get(client, f"{URL}?{WIDE}&outcome=label:1"))

@@ -119,6 +119,26 @@ def test_a_heatmap_cell_opens_its_feature_and_the_report_prints_without_controls
     assert_all_charts_drawn(s, 3)
 
     s.open("/models/credit-risk/")
+    # However the header facts wrap, no line starts with a separator: the item that starts a line has
+    # its "·" (drawn in a gutter left of the item's text) clipped by the line's box.
+    s.page.set_viewport_size({"width": 560, "height": 900})
+    starts = s.page.eval_on_selector(
+        ".page-head .facts-line",
+        """line => {
+          const left = line.getBoundingClientRect().left;
+          const items = [...line.querySelectorAll(".meta > *")];
+          const tops = new Set(items.map(i => Math.round(i.getBoundingClientRect().top)));
+          return [tops.size, items.map(i => {
+            const gutter = parseFloat(getComputedStyle(i).paddingLeft);
+            return i.getBoundingClientRect().left + gutter - left;
+          })];
+        }""",
+    )
+    lines, text_starts = starts
+    assert lines > 1, starts  # it did wrap at this width
+    assert all(x >= -0.5 for x in text_starts), starts  # no item's text hides under the clip
+    assert sum(1 for x in text_starts if abs(x) < 0.5) == lines, starts  # one line-start per line
+    s.page.set_viewport_size({"width": 1366, "height": 900})
     s.page.emulate_media(media="print")
     assert not s.page.locator("header.topbar").is_visible()
     assert not s.page.locator("#window-picker").is_visible()

@@ -44,6 +44,11 @@ def test_the_weekly_report_draws_its_charts_and_prints_on_a4_without_controls(
     s.open(f"/models/credit-risk/report/?week={week}")
     assert_all_charts_drawn(s, 4)
     assert s.page.locator("text=The week in figures").is_visible()
+    # At 1366 px the window-by-window table fits its A4-wide column: no header cut at the edge.
+    fit = s.page.eval_on_selector(
+        "[aria-labelledby=table-windows] .table-scroll", "el => [el.scrollWidth, el.clientWidth]"
+    )
+    assert fit[0] <= fit[1] + 1, fit
     s.shot("report-screen")
 
     s.page.emulate_media(media="print")
