@@ -137,7 +137,8 @@ def test_a_heatmap_cell_opens_its_feature_and_the_report_prints_without_controls
     lines, text_starts = starts
     assert lines > 1, starts  # it did wrap at this width
     assert all(x >= -0.5 for x in text_starts), starts  # no item's text hides under the clip
-    assert sum(1 for x in text_starts if abs(x) < 0.5) == lines, starts  # one line-start per line
+    # Items that start a line sit flush left (an item may also wrap inside itself, so not one per line).
+    assert 2 <= sum(1 for x in text_starts if abs(x) < 0.5) <= lines, starts
     s.page.set_viewport_size({"width": 1366, "height": 900})
     s.page.emulate_media(media="print")
     assert not s.page.locator("header.topbar").is_visible()
