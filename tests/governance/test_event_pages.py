@@ -157,6 +157,8 @@ def test_the_event_list_filters_by_model_status_severity_and_openness(
     assert "Churn resolved" in page and "Credit critical" not in page
     page = html(client.get("/events/?severity=warning"))
     assert "Credit warning" in page and "Credit critical" not in page
+    assert '<option value="warning" selected>' in page  # the form keeps the chosen filter
+    assert '<option value="churn" selected>' in html(client.get("/events/?model=churn"))
     page = html(client.get("/events/?open=1"))
     assert "Churn resolved" not in page and "Credit critical" in page
     page = html(client.get("/events/?status=resolved&model=credit-risk"))
