@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from drift.roles import ADMIN, role_at_least, user_role
@@ -37,6 +38,7 @@ from governance.views.support import (
     paged,
     posts_need,
     refusal,
+    run_action,
     text_field,
 )
 from monitoring_site.errors import ApplicationError
@@ -253,16 +255,11 @@ def postmortem_page(request: HttpRequest, pk: int) -> HttpResponse:
     pm = selectors_postmortems.postmortem_for(request.user, pk)
     if request.method == "GET":
         return _detail(request, pm)
-    action = request.POST.get("action", "")
-    try:
-        if action not in ACTIONS:
-            raise ApplicationError(
-                f"Unknown action '{action[:40]}'.",
-                errors=[{"field": "action", "message": f"one of {', '.join(ACTIONS)}"}],
-            )
-        done = ACTIONS[action](request, pm)
-    except ApplicationError as exc:
-        fresh = selectors_postmortems.postmortem_for(request.user, pk)
-        return _detail(request, fresh, refusal(exc, action), error_status(exc))
-    messages.success(request, done)
-    return redirect("governance:postmortem", pk=pk)
+    return run_action(
+        request,
+        pm,
+        ACTIONS,
+        reload=lambda: selectors_postmortems.postmortem_for(request.user, pk),
+        detail=_detail,
+        done_url=reverse("governance:postmortem", args=[pk]),
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from drift.selectors import models_visible_to
@@ -26,6 +27,7 @@ from governance.views.support import (
     paged,
     posts_need,
     refusal,
+    run_action,
     text_field,
 )
 from monitoring_site.errors import ApplicationError
@@ -173,16 +175,11 @@ def runbook_page(request: HttpRequest, pk: int) -> HttpResponse:
     runbook = selectors_runbooks.runbook_for(request.user, pk)
     if request.method == "GET":
         return _detail(request, runbook)
-    action = request.POST.get("action", "")
-    try:
-        if action not in ACTIONS:
-            raise ApplicationError(
-                f"Unknown action '{action[:40]}'.",
-                errors=[{"field": "action", "message": f"one of {', '.join(ACTIONS)}"}],
-            )
-        done = ACTIONS[action](request, runbook)
-    except ApplicationError as exc:
-        fresh = selectors_runbooks.runbook_for(request.user, pk)
-        return _detail(request, fresh, refusal(exc, action), error_status(exc))
-    messages.success(request, done)
-    return redirect("governance:runbook", pk=pk)
+    return run_action(
+        request,
+        runbook,
+        ACTIONS,
+        reload=lambda: selectors_runbooks.runbook_for(request.user, pk),
+        detail=_detail,
+        done_url=reverse("governance:runbook", args=[pk]),
+    )

@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import slugify
 
@@ -165,3 +166,32 @@ def required_model(request: HttpRequest, slug: str) -> MonitoredModel:
         return model_for(request.user, slug)
     except NotFound:
         raise _invalid("model", f"no model '{slug}'") from None
+
+
+Action = Callable[[HttpRequest, Any], str]
+Detail = Callable[..., HttpResponse]
+
+
+def run_action(
+    request: HttpRequest,
+    obj: Any,
+    actions: dict[str, Action],
+    *,
+    reload: Callable[[], Any],
+    detail: Detail,
+    done_url: str,
+) -> HttpResponse:
+    """A detail page's POST: run the form's named action, then back to the page with its message; a
+    refusal re-renders the page (fresh from the database) with the message and the form as typed."""
+    action = request.POST.get("action", "")
+    try:
+        if action not in actions:
+            raise ApplicationError(
+                f"Unknown action '{action[:40]}'.",
+                errors=[{"field": "action", "message": f"one of {', '.join(actions)}"}],
+            )
+        done = actions[action](request, obj)
+    except ApplicationError as exc:
+        return detail(request, reload(), refusal(exc, action), error_status(exc))
+    messages.success(request, done)
+    return redirect(done_url)
