@@ -7,7 +7,7 @@ Either way the tally is kept in an `IngestionBatch`, because refused records are
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,61 +84,51 @@ def _check_batch_size(records: Any) -> None:
         )
 
 
-def _record_batch(
-    *,
-    model: MonitoredModel,
-    version: ModelVersion | None,
-    kind: str,
-    now: datetime,
-    submitted_by: str,
-    partial: bool,
-    result: IngestResult,
-    is_drill: bool = False,
-) -> None:
-    IngestionBatch.objects.create(
-        model=model,
-        version=version,
-        kind=kind,
-        received_at=now,
-        submitted_by=submitted_by[:200],
-        partial=partial,
-        is_drill=is_drill,
-        accepted=result.accepted,
-        duplicates=result.duplicates,
-        rejected=len(result.rejected),
-        flagged=result.flagged,
-        late=result.late,
-        errors_sample=[
-            {"index": r["index"], "errors": r["errors"][:3]} for r in result.rejected[:ERRORS_KEPT_PER_BATCH]
-        ],
-    )
+@dataclass(frozen=True)
+class _Tally:
+    """Where one batch's `IngestionBatch` tally goes: the batch's fixed facts, written once."""
 
+    model: MonitoredModel
+    kind: str
+    now: datetime
+    submitted_by: str
+    partial: bool
+    is_drill: bool = False
+    version: ModelVersion | None = None
 
-def _record_refused_batch(
-    *,
-    model: MonitoredModel,
-    version: ModelVersion | None,
-    kind: str,
-    now: datetime,
-    submitted_by: str,
-    partial: bool,
-    records: Any,
-    exc: ApplicationError,
-) -> None:
-    """Tally a batch refused before its records were looked at (unknown version, too many records...)."""
-    count = len(records) if isinstance(records, list) else 0
-    IngestionBatch.objects.create(
-        model=model,
-        version=version,
-        kind=kind,
-        received_at=now,
-        submitted_by=submitted_by[:200],
-        partial=partial,
-        rejected=count,
-        errors_sample=[
-            {"index": None, "errors": (exc.errors or [{"field": None, "message": exc.message}])[:3]}
-        ],
-    )
+    def _create(self, **counts: Any) -> None:
+        IngestionBatch.objects.create(
+            model=self.model,
+            version=self.version,
+            kind=self.kind,
+            received_at=self.now,
+            submitted_by=self.submitted_by[:200],
+            partial=self.partial,
+            is_drill=self.is_drill,
+            **counts,
+        )
+
+    def record(self, result: IngestResult) -> None:
+        self._create(
+            accepted=result.accepted,
+            duplicates=result.duplicates,
+            rejected=len(result.rejected),
+            flagged=result.flagged,
+            late=result.late,
+            errors_sample=[
+                {"index": r["index"], "errors": r["errors"][:3]}
+                for r in result.rejected[:ERRORS_KEPT_PER_BATCH]
+            ],
+        )
+
+    def refused(self, records: Any, exc: ApplicationError) -> None:
+        """A batch refused before its records were looked at (unknown version, too many records...)."""
+        self._create(
+            rejected=len(records) if isinstance(records, list) else 0,
+            errors_sample=[
+                {"index": None, "errors": (exc.errors or [{"field": None, "message": exc.message}])[:3]}
+            ],
+        )
 
 
 def _by_record_id(row: Any) -> str:
@@ -173,8 +163,8 @@ def predictions_ingest(
 ) -> IngestResult:
     """Validate and store a batch of predictions; idempotent on the client's record id. `is_drill`
     marks a governance drill's synthetic batch: its rows, profiles and tally stay out of real metrics."""
-    now = timezone.now()
-    mv = None
+    tally = _Tally(model, BatchKind.PREDICTIONS, timezone.now(), submitted_by, partial, is_drill)
+    now = tally.now
     try:
         if not isinstance(version, str) or not version:
             problem = "required" if version in (None, "") else "expected a string"
@@ -182,18 +172,10 @@ def predictions_ingest(
                 f"'version': {problem}.", errors=[{"field": "version", "message": problem}]
             )
         mv = version_for(model, version, status=400)
+        tally = replace(tally, version=mv)
         _check_batch_size(records)
     except ApplicationError as exc:
-        _record_refused_batch(
-            model=model,
-            version=mv,
-            kind=BatchKind.PREDICTIONS,
-            now=now,
-            submitted_by=submitted_by,
-            partial=partial,
-            records=records,
-            exc=exc,
-        )
+        tally.refused(records, exc)
         raise
     opts = settings.DRIFTWATCH
     checked = check_predictions(
@@ -208,16 +190,7 @@ def predictions_ingest(
     )
     result = IngestResult(rejected=checked.rejected)
     if checked.rejected and not partial:
-        _record_batch(
-            model=model,
-            version=mv,
-            kind=BatchKind.PREDICTIONS,
-            now=now,
-            submitted_by=submitted_by,
-            partial=partial,
-            result=result,
-            is_drill=is_drill,
-        )
+        tally.record(result)
         raise _refuse_batch(result)
 
     # Repeats inside the batch: the first occurrence wins, the rest are duplicates.
@@ -240,16 +213,7 @@ def predictions_ingest(
         if settings.DRIFTWATCH["PROFILES_AT_INGEST"]:
             # Same transaction as the rows: a window's profile never disagrees with its raw data.
             profiles_record(version=mv, rows=kept, is_drill=is_drill)
-        _record_batch(
-            model=model,
-            version=mv,
-            kind=BatchKind.PREDICTIONS,
-            now=now,
-            submitted_by=submitted_by,
-            partial=partial,
-            result=result,
-            is_drill=is_drill,
-        )
+        tally.record(result)
     return result
 
 
@@ -329,20 +293,12 @@ def outcomes_ingest(
     """Join labels to stored predictions by the client's id. Unknown ids are refused and reported back.
     (A drill prediction's label lands in drill label fragments whatever `is_drill` says; the flag marks
     the batch's tally.)"""
-    now = timezone.now()
+    tally = _Tally(model, BatchKind.OUTCOMES, timezone.now(), submitted_by, partial, is_drill)
+    now = tally.now
     try:
         _check_batch_size(records)
     except ApplicationError as exc:
-        _record_refused_batch(
-            model=model,
-            version=None,
-            kind=BatchKind.OUTCOMES,
-            now=now,
-            submitted_by=submitted_by,
-            partial=partial,
-            records=records,
-            exc=exc,
-        )
+        tally.refused(records, exc)
         raise
     future = timedelta(minutes=settings.DRIFTWATCH["FUTURE_TOLERANCE_MINUTES"])
     parsed = [_check_outcome(rec, now, future) for rec in records]
@@ -364,16 +320,7 @@ def outcomes_ingest(
         )
     if result.rejected and not partial:
         # Recorded outside any transaction, so the refusal's tally stays when the error is raised.
-        _record_batch(
-            model=model,
-            version=None,
-            kind=BatchKind.OUTCOMES,
-            now=now,
-            submitted_by=submitted_by,
-            partial=partial,
-            result=result,
-            is_drill=is_drill,
-        )
+        tally.record(result)
         raise _refuse_batch(result)
     with transaction.atomic():
         inserted = _insert_outcomes(list(valid.values())) if valid else []
@@ -381,16 +328,7 @@ def outcomes_ingest(
         result.duplicates += len(valid) - result.accepted
         # Only what this batch inserted: each prediction's label is counted once in the fragments.
         labels_record(model=model, outcomes=inserted)
-        _record_batch(
-            model=model,
-            version=None,
-            kind=BatchKind.OUTCOMES,
-            now=now,
-            submitted_by=submitted_by,
-            partial=partial,
-            result=result,
-            is_drill=is_drill,
-        )
+        tally.record(result)
     return result
 
 
