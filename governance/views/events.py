@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from drift.roles import ANALYST
-from drift.selectors import models_visible_to
 from drift.views.access import page_ctx, role_required
 from governance import selectors
 from governance.explain import explain_event
@@ -26,7 +25,7 @@ from governance.services.events import (
 )
 from governance.services.incidents import incident_open
 from governance.views.serving import serving_ctx
-from governance.views.support import csv_download, csv_query, error_status, paged, refusal, text_field
+from governance.views.support import csv_download, error_status, list_page, refusal, text_field
 from governance.views.trail import audit_rows, history_lines
 from monitoring_site.errors import ApplicationError
 
@@ -82,27 +81,19 @@ def _csv_rows(events: Iterable[DriftEvent]) -> Iterable[list[Any]]:
 
 @role_required()
 def events_page(request: HttpRequest) -> HttpResponse:
-    filters, error = _filters(request), ""
-    try:
-        events = selectors.events_list(request.user, **filters)
-    except ApplicationError as exc:  # an unknown model, status or severity in the filters
-        events, error = DriftEvent.objects.none(), exc.message
-    if request.GET.get("format") == "csv":
-        if error:
-            return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
-        return csv_download("driftwatch-events", CSV_HEADER, _csv_rows(events.iterator(chunk_size=2000)))
-    ctx = {
-        **paged(request, events),
-        "filters": filters,
-        "filtered": any(filters.values()),
-        "error": error,
-        "csv": csv_query(request),
-        "statuses": EventStatus.choices,
-        "severities": Severity.choices,
-        "models": models_visible_to(request.user).order_by("name").values("slug", "name"),
-    }
-    status = 400 if error else 200
-    return render(request, "governance/events.html", page_ctx(request, ctx, "events"), status=status)
+    filters = _filters(request)
+    return list_page(
+        request,
+        filters=filters,
+        query=lambda: selectors.events_list(request.user, **filters),
+        empty=DriftEvent.objects.none(),
+        csv=lambda events: csv_download(
+            "driftwatch-events", CSV_HEADER, _csv_rows(events.iterator(chunk_size=2000))
+        ),
+        template="governance/events.html",
+        section="events",
+        extra={"statuses": EventStatus.choices, "severities": Severity.choices},
+    )
 
 
 def _detail(

@@ -11,7 +11,6 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
 from drift.roles import ADMIN, ANALYST, FRONTLINE, role_at_least, user_role
-from drift.selectors import models_visible_to
 from drift.views.access import page_ctx, role_required
 from governance import selectors
 from governance.models import Incident, IncidentSeverity, IncidentStatus, Postmortem, TimelineEntry
@@ -19,7 +18,7 @@ from governance.selectors_postmortems import postmortems_list
 from governance.services.incidents import TRANSITIONS, incident_timeline_add, incident_transition
 from governance.services.runbooks import latest_runbook_version
 from governance.views.serving import serving_ctx
-from governance.views.support import csv_download, csv_query, error_status, paged, refusal, text_field
+from governance.views.support import csv_download, error_status, list_page, refusal, text_field
 from governance.views.trail import audit_rows, history_lines
 from monitoring_site.errors import ApplicationError
 
@@ -65,28 +64,18 @@ def _csv_rows(incidents: Iterable[Incident]) -> Iterable[list[Any]]:
 
 @role_required()
 def incidents_page(request: HttpRequest) -> HttpResponse:
-    filters, error = _filters(request), ""
-    try:
-        incidents = selectors.incidents_list(request.user, **filters)
-    except ApplicationError as exc:  # an unknown model, status or severity in the filters
-        incidents, error = Incident.objects.none(), exc.message
-    if request.GET.get("format") == "csv":
-        if error:
-            return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+    filters = _filters(request)
+    return list_page(
+        request,
+        filters=filters,
+        query=lambda: selectors.incidents_list(request.user, **filters),
+        empty=Incident.objects.none(),
         # Not .iterator(): it would drop the prefetched events, one query per incident instead.
-        return csv_download("driftwatch-incidents", CSV_HEADER, _csv_rows(incidents))
-    ctx = {
-        **paged(request, incidents),
-        "filters": filters,
-        "filtered": any(filters.values()),
-        "error": error,
-        "csv": csv_query(request),
-        "statuses": IncidentStatus.choices,
-        "severities": IncidentSeverity.choices,
-        "models": models_visible_to(request.user).order_by("name").values("slug", "name"),
-    }
-    status = 400 if error else 200
-    return render(request, "governance/incidents.html", page_ctx(request, ctx, "incidents"), status=status)
+        csv=lambda incidents: csv_download("driftwatch-incidents", CSV_HEADER, _csv_rows(incidents)),
+        template="governance/incidents.html",
+        section="incidents",
+        extra={"statuses": IncidentStatus.choices, "severities": IncidentSeverity.choices},
+    )
 
 
 def postmortem_link(pm: Postmortem) -> str:

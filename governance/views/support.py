@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 from drift.models import MonitoredModel
 from drift.roles import ANALYST, role_at_least, user_role
-from drift.selectors import model_for
+from drift.selectors import model_for, models_visible_to
 from drift.views.access import page_ctx
 from governance.api.common import csv_rows
 from monitoring_site.errors import ApplicationError, NotFound
@@ -195,3 +195,37 @@ def run_action(
         return detail(request, reload(), refusal(exc, action), error_status(exc))
     messages.success(request, done)
     return redirect(done_url)
+
+
+def list_page(
+    request: HttpRequest,
+    *,
+    filters: dict[str, Any],
+    query: Callable[[], Any],
+    empty: Any,
+    csv: Callable[[Any], StreamingHttpResponse],
+    template: str,
+    section: str,
+    extra: dict[str, Any],
+) -> HttpResponse:
+    """A filtered, paged list with its CSV (`?format=csv`): a bad filter is a 400 naming it, on the
+    page (with the filter form to fix it) or as plain text for the CSV."""
+    error = ""
+    try:
+        items = query()
+    except ApplicationError as exc:  # an unknown model, status or severity in the filters
+        items, error = empty, exc.message
+    if request.GET.get("format") == "csv":
+        if error:
+            return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
+        return csv(items)
+    ctx = {
+        **paged(request, items),
+        "filters": filters,
+        "filtered": any(filters.values()),
+        "error": error,
+        "csv": csv_query(request),
+        "models": models_visible_to(request.user).order_by("name").values("slug", "name"),
+        **extra,
+    }
+    return render(request, template, page_ctx(request, ctx, section), status=400 if error else 200)
